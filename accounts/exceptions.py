@@ -1,0 +1,5 @@
+from shop.exceptions import ShopError
+
+
+class AccountError(ShopError):
+    code = "account_error"

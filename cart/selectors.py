@@ -1,0 +1,123 @@
+"""Reads on carts. A cart belongs to a signed-in user (stored) or to a browser session (anonymous)."""
+
+from dataclasses import dataclass
+
+from django.contrib.sessions.backends.base import SessionBase
+from django.db.models import Sum
+
+from cart.models import CartLine
+from catalog.models import Item
+
+SESSION_KEY = "cart"
+
+PROBLEM_MESSAGES = {
+    "inactive": "This item is no longer sold. Remove it to check out.",
+    "out_of_stock": "This item is out of stock. Remove it to check out.",
+    "short": "Only {stock} left. Lower the quantity to check out.",
+}
+
+
+@dataclass(frozen=True)
+class CartOwner:
+    """Whose cart: a signed-in user's stored cart, else the session's."""
+
+    user: object | None = None
+    session: SessionBase | None = None
+
+    @property
+    def is_stored(self) -> bool:
+        return self.user is not None and self.user.is_authenticated
+
+
+@dataclass(frozen=True)
+class CartLineView:
+    item: Item
+    quantity: int
+
+    @property
+    def unit_price_minor(self) -> int:
+        return self.item.price_minor
+
+    @property
+    def line_total_minor(self) -> int:
+        return self.item.price_minor * self.quantity
+
+    @property
+    def problem(self) -> str | None:
+        """None when the line can be checked out, else 'inactive', 'out_of_stock' or 'short'."""
+        if not self.item.is_active:
+            return "inactive"
+        if self.item.stock == 0:
+            return "out_of_stock"
+        if self.quantity > self.item.stock:
+            return "short"
+        return None
+
+    @property
+    def problem_message(self) -> str:
+        return PROBLEM_MESSAGES[self.problem].format(stock=self.item.stock) if self.problem else ""
+
+
+@dataclass(frozen=True)
+class CartSummary:
+    lines: list[CartLineView]
+
+    @property
+    def total_minor(self) -> int:
+        return sum(line.line_total_minor for line in self.lines if line.item.is_active)
+
+    @property
+    def count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.lines
+
+    @property
+    def has_problems(self) -> bool:
+        return any(line.problem for line in self.lines)
+
+
+def owner_for(request) -> CartOwner:
+    """The cart owner behind a request."""
+    return CartOwner(user=request.user, session=request.session)
+
+
+def session_quantities(*, session: SessionBase) -> dict[str, int]:
+    """The anonymous cart as {item id: quantity}, ignoring anything malformed in the session."""
+    raw = session.get(SESSION_KEY) or {}
+    if not isinstance(raw, dict):
+        return {}
+    return {str(pk): qty for pk, qty in raw.items() if isinstance(qty, int) and qty > 0}
+
+
+def cart_for_user(*, user) -> CartSummary:
+    """A signed-in user's stored cart, with current prices and stock, in two queries at most."""
+    lines = CartLine.objects.filter(cart__user_id=user.pk).select_related("item").order_by("added_at")
+    return CartSummary(lines=[CartLineView(item=line.item, quantity=line.quantity) for line in lines])
+
+
+def cart_for_session(*, session: SessionBase) -> CartSummary:
+    """An anonymous cart, with current prices and stock; items that no longer exist are left out."""
+    quantities = session_quantities(session=session)
+    if not quantities:
+        return CartSummary(lines=[])
+    items = {str(item.pk): item for item in Item.objects.filter(pk__in=list(quantities))}
+    return CartSummary(
+        lines=[CartLineView(item=items[pk], quantity=qty) for pk, qty in quantities.items() if pk in items]
+    )
+
+
+def cart_for(*, owner: CartOwner) -> CartSummary:
+    """The owner's cart."""
+    if owner.is_stored:
+        return cart_for_user(user=owner.user)
+    return cart_for_session(session=owner.session)
+
+
+def cart_count(*, owner: CartOwner) -> int:
+    """How many units the cart holds, for the navigation badge (one query for a stored cart, none otherwise)."""
+    if owner.is_stored:
+        return CartLine.objects.filter(cart__user_id=owner.user.pk).aggregate(n=Sum("quantity"))["n"] or 0
+    return sum(session_quantities(session=owner.session).values())

@@ -1,0 +1,127 @@
+"""Writes on carts. Quantities are checked against current stock; prices are never taken from a client."""
+
+from cart.exceptions import InvalidQuantity, ItemUnavailable, NotEnoughStock
+from cart.models import Cart, CartLine
+from cart.selectors import SESSION_KEY, CartOwner, session_quantities
+from catalog.models import Item
+
+MAX_LINE_QUANTITY = 999
+
+
+def _validate_quantity(quantity: object) -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_LINE_QUANTITY:
+        raise InvalidQuantity(f"Quantity must be a whole number from 1 to {MAX_LINE_QUANTITY}.")
+    return quantity
+
+
+def _sellable_item(item_id: object) -> Item:
+    item = Item.objects.filter(pk=str(item_id), is_active=True).first() if item_id else None
+    if item is None:
+        raise ItemUnavailable()
+    return item
+
+
+def _check_stock(item: Item, quantity: int) -> None:
+    if item.stock == 0:
+        raise NotEnoughStock(f"{item.title} is out of stock.", item_id=str(item.pk), available=0)
+    if quantity > item.stock:
+        raise NotEnoughStock(
+            f"Only {item.stock} of {item.title} left; you asked for {quantity}.",
+            item_id=str(item.pk),
+            available=item.stock,
+        )
+
+
+def _current_quantity(owner: CartOwner, item: Item) -> int:
+    if owner.is_stored:
+        line = CartLine.objects.filter(cart__user_id=owner.user.pk, item_id=item.pk).only("quantity").first()
+        return line.quantity if line else 0
+    return session_quantities(session=owner.session).get(str(item.pk), 0)
+
+
+def _store_quantity(owner: CartOwner, item: Item, quantity: int) -> None:
+    if owner.is_stored:
+        cart, _ = Cart.objects.get_or_create(user_id=owner.user.pk)
+        CartLine.objects.update_or_create(cart=cart, item=item, defaults={"quantity": quantity})
+    else:
+        quantities = session_quantities(session=owner.session)
+        quantities[str(item.pk)] = quantity
+        owner.session[SESSION_KEY] = quantities
+
+
+def add_to_cart(*, owner: CartOwner, item_id: object, quantity: object = 1) -> int:
+    """Adds units of an active item; the line never exceeds stock. Returns the line's new quantity.
+
+    Raises: InvalidQuantity, ItemUnavailable, NotEnoughStock (the cart is then unchanged).
+    """
+    quantity = _validate_quantity(quantity)
+    item = _sellable_item(item_id)
+    new_quantity = _current_quantity(owner, item) + quantity
+    _validate_quantity(new_quantity)
+    _check_stock(item, new_quantity)
+    _store_quantity(owner, item, new_quantity)
+    return new_quantity
+
+
+def set_quantity(*, owner: CartOwner, item_id: object, quantity: object) -> int:
+    """Sets a line's quantity (1..stock); the item must already be in the cart.
+
+    Raises: InvalidQuantity, ItemUnavailable, NotEnoughStock (the cart is then unchanged).
+    """
+    quantity = _validate_quantity(quantity)
+    item = _sellable_item(item_id)
+    if not _current_quantity(owner, item):
+        raise ItemUnavailable("That item is not in your cart.")
+    _check_stock(item, quantity)
+    _store_quantity(owner, item, quantity)
+    return quantity
+
+
+def remove_from_cart(*, owner: CartOwner, item_id: object) -> bool:
+    """Removes the item's line, whatever the item's state now. Returns whether there was one."""
+    key = str(item_id)
+    if owner.is_stored:
+        line_ids = list(CartLine.objects.filter(cart__user_id=owner.user.pk, item_id=key).values_list("pk", flat=True))
+        return CartLine.objects.filter(pk__in=line_ids).delete()[0] > 0
+    quantities = session_quantities(session=owner.session)
+    removed = quantities.pop(key, None) is not None
+    owner.session[SESSION_KEY] = quantities
+    return removed
+
+
+def empty_cart(*, owner: CartOwner) -> None:
+    """Removes every line of the owner's cart."""
+    if owner.is_stored:
+        line_ids = list(CartLine.objects.filter(cart__user_id=owner.user.pk).values_list("pk", flat=True))
+        CartLine.objects.filter(pk__in=line_ids).delete()
+    else:
+        owner.session.pop(SESSION_KEY, None)
+
+
+def merge_session_cart(*, user, session) -> list[str]:
+    """Moves the session cart into the user's stored cart at login: quantities add up, capped at stock;
+    inactive or vanished items are dropped. Returns a notice per capped or dropped line."""
+    quantities = session_quantities(session=session)
+    if not quantities:
+        return []
+    notices = []
+    items = {str(item.pk): item for item in Item.objects.filter(pk__in=list(quantities))}
+    cart, _ = Cart.objects.get_or_create(user_id=user.pk)
+    stored = {str(line.item_id): line for line in CartLine.objects.filter(cart=cart)}
+    for pk, quantity in quantities.items():
+        item = items.get(pk)
+        if item is None or not item.is_active or item.stock == 0:
+            title = item.title if item else "An item"
+            notices.append(f"{title} is no longer available and was not added to your cart.")
+            continue
+        existing = stored[pk].quantity if pk in stored else 0
+        wanted = existing + quantity
+        merged = min(wanted, item.stock, MAX_LINE_QUANTITY)
+        if merged < wanted:
+            notices.append(f"Only {item.stock} of {item.title} available: your cart now holds {merged}.")
+        if pk in stored:
+            CartLine.objects.filter(pk=stored[pk].pk).update(quantity=merged)
+        else:
+            CartLine.objects.create(cart=cart, item=item, quantity=merged)
+    session.pop(SESSION_KEY, None)
+    return notices

@@ -1,0 +1,5 @@
+from shop.exceptions import ShopError
+
+
+class CatalogError(ShopError):
+    code = "catalog_error"

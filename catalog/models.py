@@ -1,0 +1,61 @@
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+
+class Category(models.Model):
+    """A shelf of the shop; one level of nesting (a parent has children, a child has none)."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=120, unique=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:category", kwargs={"slug": self.slug})
+
+
+class Item(models.Model):
+    """Something a seller offers. `price_minor` is in minor units of settings.SHOP_CURRENCY."""
+
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="items")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="items")
+    sku = models.CharField(
+        "SKU", max_length=64, unique=True, help_text="Stable stock-keeping unit; imports match on it."
+    )
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    description = models.TextField(blank=True)
+    price_minor = models.PositiveIntegerField("price (minor units)", validators=[MinValueValidator(1)])
+    stock = models.PositiveIntegerField(default=0)
+    image = models.ImageField(upload_to="items/", blank=True)
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["is_active", "-created_at"], name="item_active_newest"),
+            models.Index(fields=["is_active", "price_minor"], name="item_active_price"),
+            models.Index(fields=["category", "is_active"], name="item_category_active"),
+            models.Index(fields=["seller", "is_active"], name="item_seller_active"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:item", kwargs={"slug": self.slug})
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock > 0

@@ -1,0 +1,37 @@
+"""Money is an integer in the minor units of settings.SHOP_CURRENCY; this module converts and formats it."""
+
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.numbers import format_currency, get_currency_precision
+from django.conf import settings
+from django.utils.translation import get_language, to_locale
+
+# Up to a billion in major units, with at most a few decimals: no signs, exponents or thousands separators.
+MAJOR_AMOUNT = re.compile(r"\d{1,9}(\.\d{0,4})?")
+
+
+def currency_places(currency: str | None = None) -> int:
+    """The number of minor-unit digits of the currency (2 for EUR, 0 for JPY)."""
+    return get_currency_precision(currency or settings.SHOP_CURRENCY)
+
+
+def format_money(minor: int, currency: str | None = None) -> str:
+    """The amount formatted for the active language, e.g. 1999 -> '€19.99'."""
+    currency = currency or settings.SHOP_CURRENCY
+    amount = Decimal(int(minor)).scaleb(-currency_places(currency))
+    return format_currency(amount, currency, locale=to_locale(get_language() or settings.LANGUAGE_CODE))
+
+
+def parse_major(text: str, currency: str | None = None) -> int | None:
+    """Minor units for a major-unit amount typed by a person ('12.5' -> 1250); None when it is not one."""
+    text = (text or "").strip().replace(",", ".")
+    if not MAJOR_AMOUNT.fullmatch(text):
+        return None
+    minor = Decimal(text).scaleb(currency_places(currency)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return int(minor)
+
+
+def percent_of(minor: int, percent: int | Decimal) -> int:
+    """`percent` % of an amount, rounded half-up once."""
+    return int((Decimal(minor) * Decimal(percent) / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, register_converter
+
+from shop.converters import PkConverter
+from shop.views import HealthView
+
+register_converter(PkConverter, "pk")
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("health/", HealthView.as_view(), name="health"),
+    path("", include("catalog.urls")),
+    path("cart/", include("cart.urls")),
+    path("", include("orders.urls")),
+    path("payments/", include("payments.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,55 @@
+"""Production settings refuse to start without secrets, and pass `check --deploy` with them."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "x7#Lq2!vR9@pZ4$wK8^mN3&bT6*cY1(hJ5)dF0-gS2+eA7=uQ9"
+
+
+def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MONGODB_"))}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = _run(["check"], DJANGO_DEBUG="0", DJANGO_ALLOWED_HOSTS="shop.example.com")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = _run(["check"], DJANGO_DEBUG="0", DJANGO_SECRET_KEY=SECRET)
+    assert result.returncode != 0
+    assert "DJANGO_ALLOWED_HOSTS must be set" in result.stderr
+
+
+def test_debug_is_off_by_default():
+    result = _run(
+        ["shell", "-c", "from django.conf import settings; print(settings.DEBUG)"],
+        DJANGO_SECRET_KEY=SECRET,
+        DJANGO_ALLOWED_HOSTS="shop.example.com",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_check_deploy_prints_no_warnings_with_secrets_set():
+    result = _run(
+        ["check", "--deploy", "--fail-level", "WARNING"],
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=SECRET,
+        DJANGO_ALLOWED_HOSTS="shop.example.com",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_development_needs_no_variables_with_debug_on():
+    result = _run(["check"], DJANGO_DEBUG="1")
+    assert result.returncode == 0, result.stderr
