@@ -62,7 +62,12 @@ class User(AbstractUser):
         self.email = normalize_email(self.email)
 
     @property
+    def is_shop_staff(self) -> bool:
+        """Runs the whole shop. Sellers carry Django's is_staff flag only to enter the admin for their own items."""
+        return self.is_superuser or (self.is_staff and not self.is_seller)
+
+    @property
     def role(self) -> str:
-        if self.is_superuser or (self.is_staff and not self.is_seller):
+        if self.is_shop_staff:
             return "staff"
         return "seller" if self.is_seller else "shopper"

@@ -1,7 +1,9 @@
 """Writes on accounts: creating users and granting roles."""
 
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
 
+from accounts.exceptions import AccountError
 from accounts.models import User, normalize_email
 
 SELLERS_GROUP = "Sellers"
@@ -56,3 +58,77 @@ def make_seller(*, email: str, password: str | None = None) -> tuple[User, bool]
     user.save()
     user.groups.add(ensure_sellers_group())
     return user, created
+
+
+def make_sellers(*, users) -> tuple[list[User], list[tuple[User, str]]]:
+    """Promotes each user to seller as `make_seller` does, skipping those it makes no sense for.
+
+    Returns (promoted, skipped) where each skipped entry carries the reason: sellers already are ones, staff and
+    superusers manage every item (the seller role would narrow staff to their own), inactive users cannot sign in.
+    """
+    promoted, skipped = [], []
+    for user in users:
+        if user.is_seller:
+            skipped.append((user, "already a seller"))
+        elif user.is_superuser or user.is_staff:
+            skipped.append((user, "staff already manage every item"))
+        elif not user.is_active:
+            skipped.append((user, "inactive"))
+        else:
+            promoted.append(make_seller(email=user.email)[0])
+    return promoted, skipped
+
+
+def update_user(
+    *,
+    user: User,
+    actor: User,
+    email: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    is_seller: bool | None = None,
+    is_staff: bool | None = None,
+) -> User:
+    """Changes a user's profile, and their roles when `actor` is staff. Becoming a seller is `make_seller` (staff flag
+    + Sellers group); ceasing to be one leaves the group and the admin unless staff is kept. None means unchanged.
+
+    Raises: AccountError(code="not_allowed") when someone other than staff would change a role (nothing is saved);
+    ValidationError (an email already in use in any letter case, or malformed).
+    """
+    role_changes = {
+        name: value
+        for name, value in (("is_seller", is_seller), ("is_staff", is_staff))
+        if value is not None and value != getattr(user, name)
+    }
+    if role_changes and actor.role != "staff":
+        raise AccountError("Only staff may change roles.", code="not_allowed", fields=sorted(role_changes))
+    if email is not None:
+        email = normalize_email(email)
+        if User.objects.filter(email=email).exclude(pk=user.pk).exists():
+            raise ValidationError({"email": ["A user is already registered with this email address."]})
+        user.email = email
+    if first_name is not None:
+        user.first_name = first_name
+    if last_name is not None:
+        user.last_name = last_name
+    user.full_clean(exclude=["password"])
+    user.save()
+    if role_changes.get("is_seller") is True:
+        user, _ = make_seller(email=user.email)
+    elif role_changes.get("is_seller") is False:
+        user.is_seller = False
+        user.is_staff = bool(is_staff)
+        user.save(update_fields=["is_seller", "is_staff"])
+        user.groups.remove(ensure_sellers_group())
+    if "is_staff" in role_changes and not user.is_seller:
+        user.is_staff = role_changes["is_staff"]
+        user.save(update_fields=["is_staff"])
+    return user
+
+
+def deactivate_user(*, user: User) -> User:
+    """Closes the account: the user can no longer sign in or use a token; their orders and items are kept."""
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    return user

@@ -7,6 +7,7 @@ from django.db.models import Sum
 
 from cart.models import CartLine
 from catalog.models import Item
+from catalog.selectors import items_by_ids
 
 SESSION_KEY = "cart"
 
@@ -93,7 +94,7 @@ def session_quantities(*, session: SessionBase) -> dict[str, int]:
 
 
 def cart_for_user(*, user) -> CartSummary:
-    """A signed-in user's stored cart, with current prices and stock, in two queries at most."""
+    """A signed-in user's stored cart, with current prices and stock, in one query however many lines."""
     lines = CartLine.objects.filter(cart__user_id=user.pk).select_related("item").order_by("added_at")
     return CartSummary(lines=[CartLineView(item=line.item, quantity=line.quantity) for line in lines])
 
@@ -103,7 +104,7 @@ def cart_for_session(*, session: SessionBase) -> CartSummary:
     quantities = session_quantities(session=session)
     if not quantities:
         return CartSummary(lines=[])
-    items = {str(item.pk): item for item in Item.objects.filter(pk__in=list(quantities))}
+    items = items_by_ids(ids=list(quantities))
     return CartSummary(
         lines=[CartLineView(item=items[pk], quantity=qty) for pk, qty in quantities.items() if pk in items]
     )

@@ -4,6 +4,7 @@ from cart.exceptions import InvalidQuantity, ItemUnavailable, NotEnoughStock
 from cart.models import Cart, CartLine
 from cart.selectors import SESSION_KEY, CartOwner, session_quantities
 from catalog.models import Item
+from catalog.selectors import items_by_ids, sellable_item
 
 MAX_LINE_QUANTITY = 999
 
@@ -15,7 +16,7 @@ def _validate_quantity(quantity: object) -> int:
 
 
 def _sellable_item(item_id: object) -> Item:
-    item = Item.objects.filter(pk=str(item_id), is_active=True).first() if item_id else None
+    item = sellable_item(item_id=item_id)
     if item is None:
         raise ItemUnavailable()
     return item
@@ -81,8 +82,10 @@ def remove_from_cart(*, owner: CartOwner, item_id: object) -> bool:
     """Removes the item's line, whatever the item's state now. Returns whether there was one."""
     key = str(item_id)
     if owner.is_stored:
-        line_ids = list(CartLine.objects.filter(cart__user_id=owner.user.pk, item_id=key).values_list("pk", flat=True))
-        return CartLine.objects.filter(pk__in=line_ids).delete()[0] > 0
+        # Compared as strings, so that a malformed id simply matches nothing on either backend.
+        lines = CartLine.objects.filter(cart__user_id=owner.user.pk).values_list("pk", "item_id")
+        line_ids = [pk for pk, item_pk in lines if str(item_pk) == key]
+        return bool(line_ids) and CartLine.objects.filter(pk__in=line_ids).delete()[0] > 0
     quantities = session_quantities(session=owner.session)
     removed = quantities.pop(key, None) is not None
     owner.session[SESSION_KEY] = quantities
@@ -105,7 +108,7 @@ def merge_session_cart(*, user, session) -> list[str]:
     if not quantities:
         return []
     notices = []
-    items = {str(item.pk): item for item in Item.objects.filter(pk__in=list(quantities))}
+    items = items_by_ids(ids=list(quantities))
     cart, _ = Cart.objects.get_or_create(user_id=user.pk)
     stored = {str(line.item_id): line for line in CartLine.objects.filter(cart=cart)}
     for pk, quantity in quantities.items():

@@ -1,5 +1,89 @@
+"""Cart pages and actions. Every change is a CSRF-protected POST; refusals become messages and leave the cart as it
+was."""
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
+
+from cart.forms import CartAddForm, CartItemForm, CartQuantityForm
+from cart.selectors import cart_for, owner_for
+from cart.services import add_to_cart, empty_cart, remove_from_cart, set_quantity
+from shop.exceptions import ShopError
 
 
 class CartView(TemplateView):
     template_name = "cart/cart_detail.html"
+
+    def get_context_data(self, **kwargs):
+        cart = cart_for(owner=owner_for(self.request))
+        # The badge reuses the summary instead of counting again.
+        return super().get_context_data(cart=cart, cart_count=cart.count, **kwargs)
+
+
+def _back(request, fallback: str = "cart:detail"):
+    """Where the form came from if that is a page of ours, else `fallback`."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(fallback)
+
+
+def _report_invalid(request, form) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+
+
+@require_POST
+def cart_add_view(request):
+    form = CartAddForm(request.POST)
+    if not form.is_valid():
+        _report_invalid(request, form)
+        return _back(request)
+    try:
+        in_cart = add_to_cart(
+            owner=owner_for(request), item_id=form.cleaned_data["item"], quantity=form.cleaned_data["quantity"]
+        )
+    except ShopError as err:
+        messages.error(request, str(err))
+    else:
+        messages.success(request, f"Added to your cart; it now holds {in_cart} of this item.")
+    return _back(request)
+
+
+@require_POST
+def cart_update_view(request):
+    form = CartQuantityForm(request.POST)
+    if not form.is_valid():
+        _report_invalid(request, form)
+        return redirect("cart:detail")
+    try:
+        set_quantity(
+            owner=owner_for(request), item_id=form.cleaned_data["item"], quantity=form.cleaned_data["quantity"]
+        )
+    except ShopError as err:
+        messages.error(request, str(err))
+    else:
+        messages.success(request, "Quantity updated.")
+    return redirect("cart:detail")
+
+
+@require_POST
+def cart_remove_view(request):
+    form = CartItemForm(request.POST)
+    if form.is_valid() and remove_from_cart(owner=owner_for(request), item_id=form.cleaned_data["item"]):
+        messages.success(request, "Removed from your cart.")
+    else:
+        messages.info(request, "That item was not in your cart.")
+    return redirect("cart:detail")
+
+
+@require_POST
+def cart_empty_view(request):
+    empty_cart(owner=owner_for(request))
+    messages.success(request, "Your cart is empty now.")
+    return redirect("cart:detail")

@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 from accounts.models import User
 from accounts.services import create_user, make_seller
 from catalog.models import Category, Item
+from catalog.services import bump_catalog_revision
 
 DEMO_PASSWORD = "demo12345"
 DEMO_USERS = {
@@ -184,5 +185,7 @@ def load_demo(*, items: int = 60, progress: Progress = lambda message: None, bat
     if batch:
         Item.objects.bulk_create(batch)
         created += len(batch)
+    if created:
+        bump_catalog_revision()  # bulk_create sends no signals
     progress(f"Items: {created} created, {items - created} already there.")
     return {"users": users, "items_created": created}

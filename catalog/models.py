@@ -3,6 +3,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 
+LOW_STOCK = 5  # at or below this, a shopper is told how many are left
+
 
 class Category(models.Model):
     """A shelf of the shop; one level of nesting (a parent has children, a child has none)."""
@@ -48,6 +50,13 @@ class Item(models.Model):
             models.Index(fields=["is_active", "price_minor"], name="item_active_price"),
             models.Index(fields=["category", "is_active"], name="item_category_active"),
             models.Index(fields=["seller", "is_active"], name="item_seller_active"),
+            # SQLite compiles is_active=True to a bare `WHERE is_active`, which cannot use the composite indexes
+            # above; these single-column ones serve each sort order (scanned backwards for descending ones) and
+            # the catalog version (Max of updated_at).
+            models.Index(fields=["created_at"], name="item_created"),
+            models.Index(fields=["price_minor"], name="item_price"),
+            models.Index(fields=["title"], name="item_title"),
+            models.Index(fields=["updated_at"], name="item_updated"),
         ]
 
     def __str__(self) -> str:
@@ -59,3 +68,29 @@ class Item(models.Model):
     @property
     def in_stock(self) -> bool:
         return self.stock > 0
+
+    @property
+    def is_low_stock(self) -> bool:
+        return 0 < self.stock <= LOW_STOCK
+
+    @property
+    def stock_label(self) -> str:
+        """What a shopper reads about availability: 'In stock', 'Only 3 left' or 'Out of stock'."""
+        if not self.stock:
+            return "Out of stock"
+        return f"Only {self.stock} left" if self.is_low_stock else "In stock"
+
+
+class CatalogRevision(models.Model):
+    """A counter that moves with every change a shopper could see (items, stock, prices, categories).
+
+    Catalog pages are cached per gunicorn worker under it; each request reads this one indexed row, so a change made
+    through any worker, the admin or a service is seen by every worker on its next request.
+    """
+
+    name = models.CharField(max_length=20, unique=True, default="catalog")
+    number = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} revision {self.number}"

@@ -1,8 +1,26 @@
-"""Reads on the catalog."""
+"""Reads on the catalog. Shoppers only ever see active items."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
 
-from catalog.models import Category, Item
+from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
+
+from catalog.models import CatalogRevision, Category, Item
+
+PAGE_SIZE = 24
+SEARCH_MAX_LENGTH = 100
+
+# Every order ends on the primary key so that pages never overlap; each pair is served by one single-column index
+# (scanned backwards for the descending ones).
+SORTS = {
+    "newest": ("-created_at", "-pk"),
+    "price": ("price_minor", "pk"),
+    "-price": ("-price_minor", "-pk"),
+    "title": ("title", "pk"),
+}
+DEFAULT_SORT = "newest"
+REVISION_NAME = "catalog"
 
 
 def visible_items() -> QuerySet[Item]:
@@ -12,9 +30,119 @@ def visible_items() -> QuerySet[Item]:
 
 def featured_items(*, limit: int = 8) -> list[Item]:
     """The newest active items that are in stock, for the home page."""
-    return list(visible_items().filter(stock__gt=0).select_related("category").order_by("-created_at")[:limit])
+    return list(visible_items().filter(stock__gt=0).select_related("category").order_by(*SORTS["newest"])[:limit])
 
 
 def top_categories() -> list[Category]:
     """Categories without a parent, by name."""
     return list(Category.objects.filter(parent__isnull=True).order_by("name"))
+
+
+def category_list() -> list[Category]:
+    """Every category, by name, for menus and filters (a small table: one query)."""
+    return list(Category.objects.order_by("name"))
+
+
+def category_family_ids(*, slug: str) -> list:
+    """The primary keys of the category and of its children; empty when the slug is unknown."""
+    return list(Category.objects.filter(Q(slug=slug) | Q(parent__slug=slug)).values_list("pk", flat=True))
+
+
+def item_list(
+    *,
+    q: str = "",
+    category_slug: str | None = None,
+    min_price_minor: int | None = None,
+    max_price_minor: int | None = None,
+    in_stock: bool = False,
+    sort: str = DEFAULT_SORT,
+) -> QuerySet[Item]:
+    """Active items matching every given filter, in a stable order.
+
+    `q` matches title or description, case-insensitively; a parent category includes its children; prices are in
+    minor units, both bounds inclusive; an unknown `sort` falls back to newest first.
+    """
+    items = visible_items()
+    q = (q or "").strip()[:SEARCH_MAX_LENGTH]
+    if q:
+        items = items.filter(Q(title__icontains=q) | Q(description__icontains=q))
+    if category_slug:
+        items = items.filter(category_id__in=category_family_ids(slug=category_slug))
+    if min_price_minor is not None:
+        items = items.filter(price_minor__gte=min_price_minor)
+    if max_price_minor is not None:
+        items = items.filter(price_minor__lte=max_price_minor)
+    if in_stock:
+        items = items.filter(stock__gt=0)
+    return items.select_related("category").order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
+
+
+def item_page(*, items: QuerySet[Item], page: object, per_page: int = PAGE_SIZE) -> Page:
+    """One page of `items`: a page number that is not one gives the first page, one past the end the last."""
+    return Paginator(items, per_page).get_page(page if _is_page_number(page) else 1)
+
+
+def _is_page_number(page: object) -> bool:
+    return isinstance(page, int) or (isinstance(page, str) and page.isdigit() and int(page) >= 1)
+
+
+def _valid_pks(ids) -> list:
+    pk_field = Item._meta.pk
+    valid = []
+    for raw in ids:
+        try:
+            pk = pk_field.to_python(str(raw))
+            pk_field.run_validators(pk)  # the backend's integer range: a 30-digit "id" would overflow SQLite
+            valid.append(pk)
+        except (ValidationError, TypeError, ValueError):
+            continue
+    return valid
+
+
+def items_by_ids(*, ids) -> dict[str, Item]:
+    """The items with these primary keys, active or not, keyed by the id as a string; malformed ids are skipped."""
+    pks = _valid_pks(ids)
+    return {str(item.pk): item for item in Item.objects.filter(pk__in=pks)} if pks else {}
+
+
+def sellable_item(*, item_id: object) -> Item | None:
+    """The active item with this id, or None (unknown, inactive or malformed id)."""
+    pks = _valid_pks([item_id]) if item_id not in (None, "") else []
+    return visible_items().filter(pk=pks[0]).first() if pks else None
+
+
+def item_by_slug(*, slug: str) -> Item | None:
+    """The active item with this slug (with its category), or None."""
+    return visible_items().select_related("category__parent").filter(slug=slug).first()
+
+
+def related_items(*, item: Item, limit: int = 4) -> list[Item]:
+    """A few other active, in-stock items of the same category, newest first."""
+    others = visible_items().filter(category_id=item.category_id, stock__gt=0).exclude(pk=item.pk)
+    return list(others.select_related("category").order_by(*SORTS["newest"])[:limit])
+
+
+@dataclass(frozen=True)
+class CatalogVersion:
+    """What the shopper-facing catalog looks like now; equal versions, equal pages."""
+
+    key: str
+
+
+def catalog_version() -> CatalogVersion:
+    """The catalog's current revision, read from the database (one indexed row) on every call.
+
+    Every write a shopper could see moves it: `Item`/`Category` saves and deletions (catalog receivers), and
+    `reserve_stock`, `release_stock`, `update_items` and the demo loader (`catalog.services.bump_catalog_revision`).
+    """
+    row = CatalogRevision.objects.filter(name=REVISION_NAME).values_list("number", "changed_at").first()
+    return CatalogVersion(key=f"{row[0]}.{row[1].timestamp()}" if row else "0")
+
+
+def low_stock_items(*, below: int = 5, seller=None, limit: int = 20) -> list[Item]:
+    """Active items with fewer than `below` in stock (sold out included), fewest first; only the seller's own when
+    `seller` is given. At most `limit`, one query."""
+    items = visible_items().filter(stock__lt=below)
+    if seller is not None:
+        items = items.filter(seller_id=seller.pk)
+    return list(items.order_by("stock", "title", "pk")[:limit])

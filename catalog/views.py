@@ -1,10 +1,200 @@
+"""Catalog pages. The shopper-independent body of each page comes from `catalog.page_cache`; the views only parse
+input, call selectors on a cache miss, and render."""
+
+from django.conf import settings
+from django.http import Http404, HttpResponse
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.generic import TemplateView
 
-from catalog.selectors import featured_items, top_categories
+from catalog.forms import ItemFilterDisplayForm, ItemFilterForm, ItemFilters
+from catalog.page_cache import CSRF_PLACEHOLDER, cached_fragment, is_anonymous_visitor, with_csrf
+from catalog.selectors import (
+    catalog_version,
+    category_list,
+    featured_items,
+    item_by_slug,
+    item_list,
+    item_page,
+    related_items,
+    top_categories,
+)
 
 
-class HomeView(TemplateView):
-    template_name = "catalog/home.html"
+class CachedFragmentMixin:
+    """Serves catalog pages from the cache, keyed by the catalog version read once per request.
+
+    A visitor without a session or messages cookie (anonymous, empty cart, nothing to tell) sees exactly what every
+    such visitor sees for this URL, so the whole page is cached. Anyone else gets the shopper-independent body from
+    the cache inside a freshly rendered page (their cart badge, messages, account menu). Subclasses name the
+    fragment and its parameters, and `build_fragment()` returns the body's template context, or None for a 404.
+    """
+
+    fragment_name = ""
+    fragment_template_name = ""
+
+    def get_fragment_params(self) -> str:
+        return ""
+
+    def build_fragment(self) -> dict | None:
+        raise NotImplementedError
+
+    def _render_fragment(self) -> dict:
+        context = self.build_fragment()
+        if context is None:
+            return {"missing": True}
+        context["csrf_placeholder"] = mark_safe(CSRF_PLACEHOLDER)  # noqa: S308 (a constant)
+        html = render_to_string(self.fragment_template_name, context)
+        return {"title": context["page_title"], "html": html}
+
+    def get(self, request, *args, **kwargs):
+        self.catalog_version = catalog_version()
+        self.fill_csrf = True
+        if not is_anonymous_visitor(request):
+            return super().get(request, *args, **kwargs)
+        page = cached_fragment(
+            version=self.catalog_version,
+            name=f"page:{self.fragment_name}",
+            params=request.get_full_path(),
+            build=lambda: self._render_page(request, *args, **kwargs),
+        )
+        return HttpResponse(with_csrf(page["html"], request))
+
+    def _render_page(self, request, *args, **kwargs) -> dict:
+        self.fill_csrf = False
+        response = super().get(request, *args, **kwargs)
+        return {"html": response.render().content.decode()}
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(featured=featured_items(), categories=top_categories(), **kwargs)
+        fragment = cached_fragment(
+            version=self.catalog_version,
+            name=self.fragment_name,
+            params=self.get_fragment_params(),
+            build=self._render_fragment,
+        )
+        if fragment.get("missing"):
+            raise Http404("No such page in the catalog.")
+        body = with_csrf(fragment["html"], self.request) if self.fill_csrf else mark_safe(fragment["html"])  # noqa: S308
+        kwargs.update(page_title=fragment["title"], body=body)
+        return super().get_context_data(**kwargs)
+
+
+def _category_choices(categories) -> list[tuple[str, str]]:
+    """Parents followed by their children (indented), for the category filter."""
+    children: dict = {}
+    for category in categories:
+        children.setdefault(category.parent_id, []).append(category)
+    choices = []
+    for parent in children.get(None, []):
+        choices.append((parent.slug, parent.name))
+        choices.extend((child.slug, f"\u2014 {child.name}") for child in children.get(parent.pk, []))
+    return choices
+
+
+class HomeView(CachedFragmentMixin, TemplateView):
+    template_name = "catalog/home.html"
+    fragment_name = "home"
+    fragment_template_name = "catalog/partials/_home_body.html"
+
+    def build_fragment(self) -> dict:
+        return {
+            "page_title": "Welcome",
+            "shop_name": settings.SHOP_NAME,
+            "featured": featured_items(),
+            "categories": top_categories(),
+            "next_url": reverse("catalog:home"),
+        }
+
+
+class ItemListView(CachedFragmentMixin, TemplateView):
+    """`/items/`: search, filters, sort and pages; a bad parameter is reported and ignored."""
+
+    template_name = "catalog/item_list.html"
+    fragment_name = "items"
+    fragment_template_name = "catalog/partials/_item_list_body.html"
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.form = ItemFilterForm(request.GET)
+        self.filters: ItemFilters = self.form.filters(category_slug=self.url_category_slug())
+        page = request.GET.get("page", "1")
+        self.page_number = page if page.isdigit() and len(page) < 10 else "1"
+
+    def url_category_slug(self) -> str | None:
+        return None
+
+    def get_fragment_params(self) -> str:
+        return f"{self.filters.querystring()}|{self.page_number}"
+
+    def results_path(self) -> str:
+        return reverse("catalog:item_list")
+
+    def heading(self, category) -> str:
+        if self.filters.q:
+            return f"Results for \u201c{self.filters.q}\u201d"
+        return category.name if category else "All items"
+
+    def build_fragment(self) -> dict | None:
+        categories = category_list()
+        category = next((c for c in categories if c.slug == self.filters.category_slug), None)
+        if category is None and self.url_category_slug():
+            return None
+        page = item_page(items=item_list(**self.filters.selector_kwargs()), page=self.page_number)
+        with_category = self.url_category_slug() is None
+        base_query = self.filters.querystring(with_category=with_category)
+        path = self.results_path()
+        return {
+            "page_title": self.heading(category),
+            "heading": self.heading(category),
+            "category": category,
+            "children": [c for c in categories if category and c.parent_id == category.pk],
+            "parent": next((c for c in categories if category and c.pk == category.parent_id), None),
+            "filters": self.filters,
+            "filter_form": ItemFilterDisplayForm(
+                filters=self.filters, category_choices=_category_choices(categories), with_category=with_category
+            ),
+            "page_obj": page,
+            "page_range": list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)),
+            "page_query": f"{base_query}&" if base_query else "",
+            "results_path": path,
+            "next_url": f"{path}?{base_query}&page={page.number}" if base_query else f"{path}?page={page.number}",
+            "ellipsis": page.paginator.ELLIPSIS,
+        }
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(problems=self.form.problems(), **kwargs)
+
+
+class CategoryDetailView(ItemListView):
+    """`/categories/<slug>/`: the list restricted to a category and its children; 404 for an unknown slug."""
+
+    fragment_name = "category"
+
+    def url_category_slug(self) -> str | None:
+        return self.kwargs["slug"]
+
+    def results_path(self) -> str:
+        return reverse("catalog:category", kwargs={"slug": self.kwargs["slug"]})
+
+
+class ItemDetailView(CachedFragmentMixin, TemplateView):
+    """`/items/<slug>/`: an active item, its stock, the add-to-cart form and a few others from its category."""
+
+    template_name = "catalog/item_detail.html"
+    fragment_name = "item"
+    fragment_template_name = "catalog/partials/_item_detail_body.html"
+
+    def get_fragment_params(self) -> str:
+        return self.kwargs["slug"]
+
+    def build_fragment(self) -> dict | None:
+        item = item_by_slug(slug=self.kwargs["slug"])
+        if item is None:
+            return None
+        return {
+            "page_title": item.title,
+            "item": item,
+            "max_quantity": min(item.stock, 999),
+            "related": related_items(item=item),
+        }

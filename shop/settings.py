@@ -62,6 +62,8 @@ else:
             # WAL lets readers proceed during a write; IMMEDIATE takes the write lock at BEGIN so that two
             # gunicorn workers wait on the busy timeout instead of failing with "database is locked".
             "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE", "timeout": 20},
+            # Reuse each worker's connection instead of opening the file on every request.
+            "CONN_MAX_AGE": env.int("DJANGO_CONN_MAX_AGE", default=60),
         }
     }
     DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -177,7 +179,14 @@ CACHE_URL = env.str("CACHE_URL", default="")
 if CACHE_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shop"}}
+    # Big enough for every item page and a good share of searches of a 10,000-item catalog.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "shop",
+            "OPTIONS": {"MAX_ENTRIES": env.int("DJANGO_LOCMEM_CACHE_ENTRIES", default=20000)},
+        }
+    }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
@@ -259,3 +268,8 @@ LOGGING = {
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# A hanging Stripe must not hold a gunicorn worker for long.
+STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
+# Unpaid orders expire (stock released) after this; demo payment links expire with it.
+ORDER_PAYMENT_WINDOW_MINUTES = env.int("ORDER_PAYMENT_WINDOW_MINUTES", default=60)

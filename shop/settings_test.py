@@ -18,6 +18,7 @@ STORAGES = {
 SECURE_SSL_REDIRECT = False
 STRIPE_SECRET_KEY = ""
 STRIPE_WEBHOOK_SECRET = "whsec_test_secret"
+STRIPE_MAX_NETWORK_RETRIES = 0
 
 if USE_MONGODB:
     DATABASES["default"]["NAME"] = os.environ.get("MONGODB_NAME", "shop")

@@ -1,0 +1,87 @@
+import pytest
+
+from catalog.models import Item
+from catalog.selectors import catalog_version, item_list, item_page, items_by_ids, sellable_item
+from catalog.services import release_stock, reserve_stock, update_items
+from tests.factories import CategoryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _titles(items):
+    return [item.title for item in items]
+
+
+def test_item_list_searches_filters_and_sorts(shelf, make_item):
+    books = CategoryFactory(name="Books", slug="books")
+    make_item(title="Copper Wok", price_minor=2500, stock=0)
+    make_item(title="Steel Pan", description="Pairs with a COPPER lid.", price_minor=1250, category=shelf["parent"])
+    make_item(title="Atlas", price_minor=999, category=books)
+    make_item(title="Hidden Copper", is_active=False)
+
+    assert set(_titles(item_list(q="copper"))) == {"Copper Wok", "Steel Pan"}
+    assert set(_titles(item_list(category_slug="kitchen"))) == {"Copper Wok", "Steel Pan"}
+    assert _titles(item_list(category_slug="cookware")) == ["Copper Wok"]
+    assert _titles(item_list(category_slug="no-such-shelf")) == []
+    assert _titles(item_list(min_price_minor=999, max_price_minor=1250, sort="price")) == ["Atlas", "Steel Pan"]
+    assert set(_titles(item_list(in_stock=True))) == {"Steel Pan", "Atlas"}
+    assert _titles(item_list(sort="price")) == ["Atlas", "Steel Pan", "Copper Wok"]
+    assert _titles(item_list(sort="-price")) == ["Copper Wok", "Steel Pan", "Atlas"]
+    assert _titles(item_list(sort="title")) == ["Atlas", "Copper Wok", "Steel Pan"]
+    assert _titles(item_list(sort="newest")) == ["Atlas", "Steel Pan", "Copper Wok"]
+    assert _titles(item_list(sort="bogus")) == _titles(item_list())
+
+
+def test_item_page_turns_bad_page_numbers_into_first_or_last_page(make_item):
+    for n in range(5):
+        make_item(title=f"Thing {n}")
+    items = item_list()
+    assert item_page(items=items, page="abc", per_page=2).number == 1
+    assert item_page(items=items, page="-1", per_page=2).number == 1
+    assert item_page(items=items, page="99999", per_page=2).number == 3
+    assert len(item_page(items=items, page="3", per_page=2).object_list) == 1
+
+
+def test_lookups_by_id_skip_unknown_malformed_and_inactive_items(make_item):
+    on_sale, retired = make_item(), make_item(is_active=False)
+    assert set(items_by_ids(ids=[str(on_sale.pk), str(retired.pk), "abc", "", "9" * 30])) == {
+        str(on_sale.pk),
+        str(retired.pk),
+    }
+    assert sellable_item(item_id=str(on_sale.pk)) == on_sale
+    assert sellable_item(item_id=str(retired.pk)) is None
+    assert sellable_item(item_id="abc") is None
+    assert sellable_item(item_id=None) is None
+
+
+def test_catalog_version_moves_with_every_change_shoppers_can_see(shelf, make_item):
+    item = make_item(stock=3)
+    seen = {catalog_version()}
+
+    def changed() -> bool:
+        version = catalog_version()
+        fresh = version not in seen
+        seen.add(version)
+        return fresh
+
+    assert not changed()
+    assert reserve_stock(item_id=item.pk, quantity=1) and changed()
+    release_stock(item_id=item.pk, quantity=1)
+    assert changed()
+    assert update_items(item_ids=[item.pk], price_minor=777) == 1 and changed()
+    item.refresh_from_db()
+    item.is_active = False
+    item.save()
+    assert changed()
+    shelf["child"].name = "Pots and Pans"
+    shelf["child"].save()
+    assert changed()
+    make_item()
+    assert changed()
+    Item.objects.filter(pk=item.pk).delete()
+    assert changed()
+
+
+def test_update_items_refuses_fields_it_does_not_know():
+    with pytest.raises(ValueError, match="seller"):
+        update_items(item_ids=["1"], seller=None)
