@@ -1,1 +1,113 @@
-from django.db import models  # noqa: F401
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class OrderStatus(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", "Pending payment"
+    PAID = "paid", "Paid"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+    REFUNDED = "refunded", "Refunded"
+
+
+# The order life cycle, in one place: from-status -> the statuses it may move to. Anything else is refused.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    OrderStatus.PENDING_PAYMENT: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED}),
+    OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.REFUNDED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED}),
+    OrderStatus.DELIVERED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+    OrderStatus.EXPIRED: frozenset(),
+    OrderStatus.REFUNDED: frozenset(),
+}
+
+# The timestamp field each target status sets.
+STATUS_TIMESTAMPS: dict[str, str] = {
+    OrderStatus.PAID: "paid_at",
+    OrderStatus.SHIPPED: "shipped_at",
+    OrderStatus.DELIVERED: "delivered_at",
+    OrderStatus.CANCELLED: "closed_at",
+    OrderStatus.EXPIRED: "closed_at",
+    OrderStatus.REFUNDED: "refunded_at",
+}
+
+
+class Order(models.Model):
+    """A buyer's order. Totals are integers in minor units of `currency`, fixed when the order is placed."""
+
+    number = models.CharField(max_length=16, unique=True, help_text="Short human-friendly reference.")
+    checkout_token = models.CharField(
+        max_length=64, unique=True, help_text="One-time token of the checkout form: a double submit finds this order."
+    )
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    email = models.EmailField()
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT)
+    total_minor = models.PositiveIntegerField("total (minor units)")
+    currency = models.CharField(max_length=3)
+
+    shipping_name = models.CharField(max_length=200, blank=True)
+    shipping_line1 = models.CharField("address", max_length=200, blank=True)
+    shipping_line2 = models.CharField("address (line 2)", max_length=200, blank=True)
+    shipping_postal_code = models.CharField("postal code", max_length=20, blank=True)
+    shipping_city = models.CharField("city", max_length=100, blank=True)
+    shipping_country = models.CharField("country", max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code.")
+
+    needs_attention = models.BooleanField(default=False, help_text="Staff must look at this order.")
+    attention_reason = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="When it was cancelled or expired.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["buyer", "-created_at"], name="order_buyer_newest"),
+            models.Index(fields=["status", "created_at"], name="order_status_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("orders:detail", kwargs={"number": self.number})
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == OrderStatus.PENDING_PAYMENT
+
+    @property
+    def shipping_address(self) -> str:
+        """The address as lines of text (empty when none was given)."""
+        city = " ".join(part for part in (self.shipping_postal_code, self.shipping_city) if part)
+        parts = (self.shipping_name, self.shipping_line1, self.shipping_line2, city, self.shipping_country)
+        return "\n".join(part for part in parts if part)
+
+
+class OrderLine(models.Model):
+    """What was bought, copied at order time so that history never changes when the item does."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey("catalog.Item", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sold_lines"
+    )
+    title = models.CharField(max_length=200)
+    sku = models.CharField("SKU", max_length=64)
+    unit_price_minor = models.PositiveIntegerField("unit price (minor units)")
+    quantity = models.PositiveIntegerField()
+    line_total_minor = models.PositiveIntegerField("line total (minor units)")
+
+    class Meta:
+        ordering = ["title"]
+        indexes = [models.Index(fields=["seller", "order"], name="orderline_seller_order")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.title}"

@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from orders import views
 
 app_name = "orders"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("checkout/", views.CheckoutView.as_view(), name="checkout"),
+    path("orders/", views.OrderListView.as_view(), name="list"),
+    path("orders/<str:number>/", views.OrderDetailView.as_view(), name="detail"),
+    path("orders/<str:number>/cancel/", views.order_cancel_view, name="cancel"),
+]

@@ -1,0 +1,65 @@
+from babel import Locale
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Field, Layout, Row, Submit
+from django import forms
+from django.core.validators import RegexValidator
+
+
+def _country_choices() -> list[tuple[str, str]]:
+    """ISO 3166 alpha-2 countries with English names (regions such as '001' and 'ZZ' left out), sorted by name."""
+    names = Locale("en").territories
+    countries = [(code, name) for code, name in names.items() if len(code) == 2 and code.isalpha() and code != "ZZ"]
+    return [("", "Choose a country"), *sorted(countries, key=lambda pair: pair[1])]
+
+
+COUNTRY_CHOICES = _country_choices()
+
+
+class CheckoutForm(forms.Form):
+    """The shipping address plus two hidden fields: the one-time token and the fingerprint of the reviewed cart."""
+
+    name = forms.CharField(label="Full name", max_length=200)
+    line1 = forms.CharField(label="Street and number", max_length=200)
+    line2 = forms.CharField(label="Apartment, suite, etc.", max_length=200, required=False)
+    postal_code = forms.CharField(
+        label="Postal code",
+        max_length=20,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9][A-Za-z0-9 -]{1,18}[A-Za-z0-9]$",
+                message="Enter a postal code of letters, digits, spaces or dashes.",
+                code="invalid_postal_code",
+            )
+        ],
+    )
+    city = forms.CharField(label="City", max_length=100)
+    country = forms.ChoiceField(label="Country", choices=COUNTRY_CHOICES)
+    checkout_token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    cart_fingerprint = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("name", "line1", "city"):
+            self.fields[name].error_messages["required"] = f"Enter your {self.fields[name].label.lower()}."
+        self.fields["country"].error_messages["required"] = "Choose the country to ship to."
+        self.fields["name"].widget.attrs["autocomplete"] = "name"
+        self.fields["line1"].widget.attrs["autocomplete"] = "address-line1"
+        self.fields["line2"].widget.attrs["autocomplete"] = "address-line2"
+        self.fields["postal_code"].widget.attrs["autocomplete"] = "postal-code"
+        self.fields["city"].widget.attrs["autocomplete"] = "address-level2"
+        self.fields["country"].widget.attrs["autocomplete"] = "country"
+        self.helper = FormHelper()
+        self.helper.form_id = "checkout-form"
+        self.helper.layout = Layout(
+            Field("name"),
+            Field("line1"),
+            Field("line2"),
+            Row(Column("postal_code", css_class="col-sm-4"), Column("city", css_class="col-sm-8")),
+            Field("country"),
+            "checkout_token",
+            "cart_fingerprint",
+            Submit("place_order", "Place order", css_class="btn-primary btn-lg w-100 mt-2"),
+        )
+
+    def clean_postal_code(self) -> str:
+        return " ".join(self.cleaned_data["postal_code"].split()).upper()

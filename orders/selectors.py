@@ -1,0 +1,218 @@
+"""Reads on orders."""
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db.models import Count, F, Max, Prefetch, QuerySet, Sum
+from django.utils import timezone
+
+from cart.selectors import CartSummary
+from orders.models import Order, OrderLine, OrderStatus
+
+
+def payment_window() -> timedelta:
+    """How long an order may stay unpaid before it expires (setting ORDER_PAYMENT_WINDOW_MINUTES)."""
+    return timedelta(minutes=getattr(settings, "ORDER_PAYMENT_WINDOW_MINUTES", 60))
+
+
+def payment_deadline(*, order: Order) -> datetime:
+    """When an unpaid order expires."""
+    return order.created_at + payment_window()
+
+
+def is_payable(*, order: Order, now: datetime | None = None) -> bool:
+    """Whether the order may be paid now: pending and within its payment window."""
+    return order.status == OrderStatus.PENDING_PAYMENT and (now or timezone.now()) < payment_deadline(order=order)
+
+
+def cart_fingerprint(*, cart: CartSummary) -> str:
+    """A digest of what the shopper saw at checkout (items, quantities, prices) to detect a cart that changed."""
+    parts = sorted(f"{line.item.pk}:{line.quantity}:{line.unit_price_minor}" for line in cart.lines)
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def orders_for_buyer(*, buyer) -> QuerySet[Order]:
+    """The buyer's orders, newest first."""
+    return Order.objects.filter(buyer_id=buyer.pk).order_by("-created_at")
+
+
+def order_for_buyer(*, buyer, number: str) -> Order | None:
+    """One of the buyer's orders by number; None for an unknown number or someone else's order."""
+    return Order.objects.filter(buyer_id=buyer.pk, number=number).first()
+
+
+def order_by_number(*, number: str) -> Order | None:
+    """Any order by its number (staff, payments)."""
+    return Order.objects.filter(number=number).first() if number else None
+
+
+def order_by_id(*, order_id: object) -> Order | None:
+    """Any order by primary key (the API); None when there is none."""
+    return Order.objects.filter(pk=order_id).first() if order_id else None
+
+
+def order_lines(*, order: Order) -> list[OrderLine]:
+    """The order's lines in a stable order (title, then pk)."""
+    return list(OrderLine.objects.filter(order_id=order.pk).order_by("title", "pk"))
+
+
+def stale_pending_orders(*, older_than: timedelta, now: datetime | None = None) -> QuerySet[Order]:
+    """Orders still waiting for payment that were placed more than `older_than` ago, oldest first."""
+    cutoff = (now or timezone.now()) - older_than
+    return Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, created_at__lt=cutoff).order_by("created_at")
+
+
+def orders_needing_attention() -> QuerySet[Order]:
+    """Orders flagged for staff, newest first."""
+    return Order.objects.filter(needs_attention=True).order_by("-updated_at")
+
+
+# -- the dashboard ---------------------------------------------------------------------------------------------------
+# Every figure is over the whole shop, or over one seller's own order lines when `seller` is given (a seller's share
+# of an order is the sum of their lines, never the order total).
+
+# An order has been paid when it is in one of these; REFUNDED gave the money back.
+PAID_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+EVER_PAID_STATUSES = (*PAID_STATUSES, OrderStatus.REFUNDED)
+
+
+@dataclass(frozen=True)
+class DaySales:
+    day: date
+    orders: int
+    revenue_minor: int
+
+
+@dataclass(frozen=True)
+class Revenue:
+    """Money of the orders paid in a window: `gross` all of them, `refunded` those refunded since, `net` the rest."""
+
+    gross_minor: int
+    refunded_minor: int
+    orders: int
+    refunded_orders: int
+
+    @property
+    def net_minor(self) -> int:
+        return self.gross_minor - self.refunded_minor
+
+    @property
+    def kept_orders(self) -> int:
+        return self.orders - self.refunded_orders
+
+
+@dataclass(frozen=True)
+class BestSeller:
+    sku: str
+    title: str
+    units: int
+    revenue_minor: int
+
+
+def _day_bounds(*, since: date, until: date) -> tuple[datetime, datetime]:
+    """[start of `since`, start of the day after `until`) in the shop's time zone."""
+    start = timezone.make_aware(datetime.combine(since, time.min))
+    end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
+    return start, end
+
+
+def _paid_in(*, since: date, until: date, seller, statuses) -> QuerySet:
+    """Orders (or the seller's lines of orders) paid in the window and now in one of `statuses`."""
+    start, end = _day_bounds(since=since, until=until)
+    if seller is None:
+        return Order.objects.filter(paid_at__gte=start, paid_at__lt=end, status__in=list(statuses))
+    return OrderLine.objects.filter(
+        seller_id=seller.pk, order__paid_at__gte=start, order__paid_at__lt=end, order__status__in=list(statuses)
+    )
+
+
+def sales_by_day(*, since: date, until: date, seller=None) -> list[DaySales]:
+    """Paid orders (not refunded since) per day of payment, every day from `since` to `until` (shop time zone),
+    days without sales included as zeros. One query; rows are summed in Python, streamed, since the MongoDB backend
+    cannot truncate a date in a non-UTC time zone."""
+    rows = _paid_in(since=since, until=until, seller=seller, statuses=PAID_STATUSES)
+    if seller is None:
+        rows = rows.values_list("paid_at", "pk", "total_minor")
+    else:
+        rows = rows.values_list("order__paid_at", "order_id", "line_total_minor")
+    totals: dict[date, int] = defaultdict(int)
+    orders: dict[date, set] = defaultdict(set)
+    for paid_at, order_id, amount in rows.iterator(chunk_size=2000):
+        day = timezone.localdate(paid_at)
+        totals[day] += amount
+        orders[day].add(order_id)
+    days = (since + timedelta(days=offset) for offset in range((until - since).days + 1))
+    return [DaySales(day=day, orders=len(orders[day]), revenue_minor=totals[day]) for day in days]
+
+
+def revenue(*, since: date, until: date, seller=None) -> Revenue:
+    """Gross, refunded and net money of the orders paid from `since` to `until` (see `Revenue`). One query."""
+    rows = _paid_in(since=since, until=until, seller=seller, statuses=EVER_PAID_STATUSES)
+    if seller is None:
+        grouped = rows.values("status").annotate(amount=Sum("total_minor"), orders=Count("pk"))
+    else:
+        grouped = rows.values(status=F("order__status")).annotate(
+            amount=Sum("line_total_minor"), orders=Count("order_id", distinct=True)
+        )
+    gross = refunded = orders = refunded_orders = 0
+    for row in grouped.order_by():
+        gross += row["amount"] or 0
+        orders += row["orders"]
+        if row["status"] == OrderStatus.REFUNDED:
+            refunded += row["amount"] or 0
+            refunded_orders += row["orders"]
+    return Revenue(gross_minor=gross, refunded_minor=refunded, orders=orders, refunded_orders=refunded_orders)
+
+
+def orders_per_status(*, seller=None) -> dict[str, int]:
+    """How many orders are in each status now (all time), every status present, in life-cycle order; for a seller,
+    the orders holding at least one of their lines. One query."""
+    if seller is None:
+        grouped = Order.objects.values("status").annotate(count=Count("pk"))
+    else:
+        grouped = (
+            OrderLine.objects.filter(seller_id=seller.pk)
+            .values(status=F("order__status"))
+            .annotate(count=Count("order_id", distinct=True))
+        )
+    counts = {row["status"]: row["count"] for row in grouped.order_by()}
+    return {status: counts.get(status, 0) for status in OrderStatus.values}
+
+
+def best_sellers(*, since: date, until: date, seller=None, limit: int = 10) -> list[BestSeller]:
+    """The `limit` items with the most units in orders paid from `since` to `until` and not refunded, most first.
+
+    Grouped by SKU, which order lines keep even when the item is renamed or deleted. One query.
+    """
+    start, end = _day_bounds(since=since, until=until)
+    lines = OrderLine.objects.filter(
+        order__paid_at__gte=start, order__paid_at__lt=end, order__status__in=list(PAID_STATUSES)
+    )
+    if seller is not None:
+        lines = lines.filter(seller_id=seller.pk)
+    grouped = (
+        lines.values("sku")
+        .annotate(title=Max("title"), units=Sum("quantity"), revenue_minor=Sum("line_total_minor"))
+        .order_by("-units", "sku")[:limit]
+    )
+    return [BestSeller(**row) for row in grouped]
+
+
+def orders_for_export(
+    *, since: date | None = None, until: date | None = None, statuses: list[str] | None = None
+) -> QuerySet[Order]:
+    """Orders placed from `since` to `until` (inclusive days, shop time zone; None is open-ended) in any of `statuses`
+    (None: all), oldest first, with their lines prefetched by title. Iterate with `.iterator(chunk_size=...)`: each
+    chunk of orders costs one more query for its lines, so memory stays bounded."""
+    orders = Order.objects.all()
+    if since is not None:
+        orders = orders.filter(created_at__gte=_day_bounds(since=since, until=since)[0])
+    if until is not None:
+        orders = orders.filter(created_at__lt=_day_bounds(since=until, until=until)[1])
+    if statuses:
+        orders = orders.filter(status__in=list(statuses))
+    lines = OrderLine.objects.order_by("title", "pk")
+    return orders.order_by("created_at", "pk").prefetch_related(Prefetch("lines", queryset=lines))

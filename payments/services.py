@@ -1,0 +1,417 @@
+"""Writes on payments: opening checkouts, fulfilling paid sessions (webhook, success page and demo page alike),
+handling expiry and refunds.
+
+Fulfilment is idempotent and order-independent: the webhook may come before or after the shopper's redirect,
+twice, or out of order, and each path calls `fulfil_checkout_session`, whose steps are conditional
+single-document updates (`orders.services.mark_order_paid` lets exactly one caller win).
+"""
+
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urljoin
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from orders.exceptions import IllegalTransition
+from orders.models import OrderStatus
+from orders.selectors import is_payable, order_by_number, order_lines, payment_deadline, stale_pending_orders
+from orders.services import expire_order, flag_order, mark_order_paid, mark_refunded
+from payments.exceptions import OrderNotPayable, PaymentGatewayError, PaymentInProgress, RefundNotPossible
+from payments.gateways import CheckoutLine, CheckoutRequest, DemoGateway, SessionInfo, gateway_named, get_gateway
+from payments.models import Gateway, Payment, PaymentEvent, PaymentStatus
+from payments.selectors import latest_payment, paid_payment, payment_by_session
+
+logger = logging.getLogger(__name__)
+
+# Stripe refuses a Checkout Session that expires sooner than 30 minutes after creation; one more for clock skew.
+MIN_SESSION_LIFETIME = timedelta(minutes=31)
+UNFINISHED = (PaymentStatus.CREATING, PaymentStatus.OPEN)
+
+
+def _set_status(payment: Payment, *, to: str, sources, **fields) -> bool:
+    """Moves the attempt to `to` if it is in one of `sources`, in one conditional update. Returns whether it did."""
+    changed = Payment.objects.filter(pk=payment.pk, status__in=list(sources)).update(
+        status=to, updated_at=timezone.now(), **fields
+    )
+    payment.refresh_from_db()
+    return bool(changed)
+
+
+# -- opening a checkout ----------------------------------------------------------------------------------------
+
+
+def _new_attempt(*, order, gateway_name: str) -> Payment:
+    """Inserts the next attempt; a twin request that inserted the same attempt first gets that row instead."""
+    latest = latest_payment(order=order)
+    attempt = latest.attempt + 1 if latest else 1
+    payment = Payment(
+        order=order,
+        gateway=gateway_name,
+        attempt=attempt,
+        session_id=f"pending:{order.pk}:{attempt}",
+        amount_minor=order.total_minor,
+        currency=order.currency,
+    )
+    try:
+        with transaction.atomic():  # a savepoint on SQLite; MongoDB's unique index decides alone
+            payment.save(force_insert=True)
+    except IntegrityError:
+        return Payment.objects.get(order_id=order.pk, attempt=attempt)
+    return payment
+
+
+def _checkout_request(*, order, payment: Payment, site_url: str) -> CheckoutRequest:
+    success = urljoin(site_url, reverse("payments:success")) + "?session_id={CHECKOUT_SESSION_ID}"
+    cancel = urljoin(site_url, reverse("orders:detail", kwargs={"number": order.number})) + "?payment=cancelled"
+    # Derived from stored values only, so a retry of this attempt sends identical parameters under the same
+    # idempotency key (Stripe refuses a reused key with different parameters).
+    expires_at = max(payment_deadline(order=order), payment.created_at + MIN_SESSION_LIFETIME)
+    return CheckoutRequest(
+        order_number=order.number,
+        attempt=payment.attempt,
+        email=order.email,
+        currency=order.currency,
+        lines=[
+            CheckoutLine(title=line.title, unit_amount=line.unit_price_minor, quantity=line.quantity)
+            for line in order_lines(order=order)
+        ],
+        success_url=success,
+        cancel_url=cancel,
+        expires_at=int(expires_at.timestamp()),
+        idempotency_key=f"order-{order.number}-checkout-{payment.attempt}",
+    )
+
+
+def start_payment(*, order, site_url: str) -> Payment:
+    """The attempt whose `checkout_url` the shopper should go to: the open one if it is still open, else a new one.
+
+    `site_url` is the shop's absolute base URL (for the gateway's return links). Safe to repeat and to race: one
+    attempt per idempotency key, so a double click opens one session.
+
+    Raises: OrderNotPayable, PaymentInProgress, PaymentGatewayError (the order stays payable).
+    """
+    if not is_payable(order=order):
+        raise OrderNotPayable(f"Order {order.number} is {order.get_status_display().lower()} and cannot be paid.")
+    gateway = get_gateway()
+    payment = latest_payment(order=order)
+    if payment is not None and payment.status == PaymentStatus.PROCESSING:
+        raise PaymentInProgress()
+    if payment is not None and payment.status == PaymentStatus.OPEN and payment.gateway == gateway.name:
+        session = gateway.retrieve(session_id=payment.session_id)
+        if session.status == "open":
+            return payment
+        fulfil_checkout_session(session=session)
+        order.refresh_from_db()
+        if not is_payable(order=order):
+            raise OrderNotPayable(f"Order {order.number} is {order.get_status_display().lower()}.")
+        payment = None
+    if payment is None or payment.status != PaymentStatus.CREATING or payment.gateway != gateway.name:
+        payment = _new_attempt(order=order, gateway_name=gateway.name)
+        if payment.status != PaymentStatus.CREATING:
+            return payment  # a twin request finished it
+    try:
+        session = gateway.start_checkout(request=_checkout_request(order=order, payment=payment, site_url=site_url))
+    except PaymentGatewayError as err:
+        fields = {"last_error": f"{err.extra.get('gateway_error', '')}: {err.extra.get('detail', err.message)}"}
+        if err.retryable:
+            Payment.objects.filter(pk=payment.pk).update(updated_at=timezone.now(), **fields)
+        else:  # e.g. an idempotency error: the next try opens a fresh attempt with a fresh key
+            _set_status(payment, to=PaymentStatus.FAILED, sources=[PaymentStatus.CREATING], **fields)
+        raise
+    _set_status(
+        payment,
+        to=PaymentStatus.OPEN,
+        sources=[PaymentStatus.CREATING],
+        session_id=session.id,
+        checkout_url=urljoin(site_url, session.url or ""),
+        last_error="",
+    )
+    return payment
+
+
+# -- fulfilment ------------------------------------------------------------------------------------------------
+
+
+def _payment_for_session(session: SessionInfo) -> Payment | None:
+    """Our attempt behind a session; also finds one whose row never learnt its session id (a lost response)."""
+    payment = payment_by_session(session_id=session.id)
+    if payment is not None or not session.order_number or not session.attempt:
+        return payment
+    order = order_by_number(number=session.order_number)
+    if order is None:
+        return None
+    Payment.objects.filter(order_id=order.pk, attempt=session.attempt, status=PaymentStatus.CREATING).update(
+        session_id=session.id, status=PaymentStatus.OPEN, updated_at=timezone.now()
+    )
+    return payment_by_session(session_id=session.id)
+
+
+def fulfil_checkout_session(*, session: SessionInfo) -> str:
+    """Brings our records in line with what the gateway says about a session, and returns what happened.
+
+    Paid in full: the attempt and the order become paid (once; the buyer gets one email). Paid a different amount
+    or currency: nothing is fulfilled and the order is flagged for staff. Paid after the order was cancelled or
+    expired: flagged for a refund. Expired: the attempt expires, and so does the order when it was its latest
+    attempt (its stock is released). Completed but unpaid (an asynchronous method): the attempt is processing.
+    Outcomes: paid, already_paid, amount_mismatch, paid_closed_order, processing, expired, open, unknown_session.
+    """
+    payment = _payment_for_session(session)
+    if payment is None:
+        logger.warning("Checkout session %s (order %s) is not ours; ignored", session.id, session.order_number)
+        return "unknown_session"
+    order = payment.order
+    if session.status == "expired":
+        return _session_expired(payment=payment, order=order)
+    if not session.is_paid:
+        if session.status == "complete":
+            _set_status(payment, to=PaymentStatus.PROCESSING, sources=UNFINISHED)
+            return "processing"
+        return "open"
+
+    intent = session.payment_intent or ""
+    if session.amount_total != order.total_minor or (session.currency or "").lower() != order.currency.lower():
+        if _set_status(
+            payment, to=PaymentStatus.MISMATCH, sources=[*UNFINISHED, PaymentStatus.PROCESSING], payment_intent=intent
+        ):
+            flag_order(
+                order=order,
+                reason=f"Session {session.id} was paid {session.amount_total} {session.currency} but the order is "
+                f"{order.total_minor} {order.currency.lower()}: not fulfilled; check and refund.",
+            )
+        return "amount_mismatch"
+
+    newly_paid = _set_status(
+        payment,
+        to=PaymentStatus.PAID,
+        sources=[*UNFINISHED, PaymentStatus.PROCESSING, PaymentStatus.FAILED, PaymentStatus.EXPIRED],
+        payment_intent=intent,
+    )
+    was_paid = order.status != OrderStatus.PENDING_PAYMENT
+    try:
+        mark_order_paid(order=order)
+    except IllegalTransition:
+        if newly_paid:
+            flag_order(
+                order=order,
+                reason=f"Session {session.id} was paid after the order was {order.get_status_display().lower()}: "
+                "refund the buyer.",
+            )
+        return "paid_closed_order"
+    return "already_paid" if was_paid and not newly_paid else "paid"
+
+
+def _session_expired(*, payment: Payment, order) -> str:
+    _set_status(payment, to=PaymentStatus.EXPIRED, sources=UNFINISHED)
+    latest = latest_payment(order=order)
+    if latest is not None and latest.pk == payment.pk and order.status == OrderStatus.PENDING_PAYMENT:
+        # Paid or cancelled meanwhile: that change won, and it owns the stock.
+        with contextlib.suppress(IllegalTransition):
+            expire_order(order=order)
+    return "expired"
+
+
+def record_failed_payment(*, session: SessionInfo) -> str:
+    """An asynchronous payment failed: the attempt fails and the order stays payable (pay again)."""
+    payment = _payment_for_session(session)
+    if payment is None:
+        logger.warning("Failed payment for unknown session %s; ignored", session.id)
+        return "unknown_session"
+    _set_status(payment, to=PaymentStatus.FAILED, sources=[*UNFINISHED, PaymentStatus.PROCESSING])
+    return "payment_failed"
+
+
+def confirm_checkout_session(*, session_id: str) -> tuple[Payment | None, str]:
+    """The success page: asks the gateway about the session (never trusting the URL) and fulfils accordingly.
+
+    Returns (attempt or None when the id is not ours, outcome). Raises: PaymentGatewayError.
+    """
+    payment = payment_by_session(session_id=session_id)
+    if payment is None:
+        return None, "unknown_session"
+    outcome = fulfil_checkout_session(session=gateway_named(payment.gateway).retrieve(session_id=session_id))
+    payment.refresh_from_db()
+    return payment, outcome
+
+
+def pay_demo_session(*, session_id: str) -> tuple[Payment, str]:
+    """The demo page's Pay button: plays Stripe's part, then runs the same fulfilment as the webhook.
+
+    Raises: OrderNotPayable (not a demo session, or no longer payable).
+    """
+    payment = payment_by_session(session_id=session_id)
+    if payment is None or payment.gateway != Gateway.DEMO:
+        raise OrderNotPayable("No such demo payment.")
+    if payment.status == PaymentStatus.OPEN and not is_payable(order=payment.order):
+        raise OrderNotPayable(f"Order {payment.order.number} can no longer be paid.")
+    outcome = fulfil_checkout_session(session=DemoGateway().pay(payment=payment))
+    payment.refresh_from_db()
+    return payment, outcome
+
+
+# -- webhooks ----------------------------------------------------------------------------------------------------
+
+
+def handle_stripe_event(*, event: dict) -> str:
+    """Processes one verified Stripe event at most once (a replay returns "duplicate"), and returns the outcome.
+
+    The event id is inserted first on a unique index, so of two concurrent deliveries one does the work. If the
+    work fails unexpectedly the record is removed again so that Stripe's retry is processed.
+    """
+    event_id, event_type = event["id"], event["type"]
+    try:
+        with transaction.atomic():
+            PaymentEvent.objects.create(event_id=event_id, type=event_type, outcome="processing")
+    except IntegrityError:
+        return "duplicate"
+    obj = event.get("data", {}).get("object", {})
+    try:
+        outcome = _dispatch_event(event_type, obj)
+    except Exception:
+        PaymentEvent.objects.filter(event_id=event_id).delete()
+        raise
+    PaymentEvent.objects.filter(event_id=event_id).update(outcome=outcome)
+    return outcome
+
+
+def _dispatch_event(event_type: str, obj: dict) -> str:
+    if event_type in (
+        "checkout.session.completed",
+        "checkout.session.async_payment_succeeded",
+        "checkout.session.expired",
+    ):
+        return fulfil_checkout_session(session=SessionInfo.from_stripe(obj))
+    if event_type == "checkout.session.async_payment_failed":
+        return record_failed_payment(session=SessionInfo.from_stripe(obj))
+    if event_type == "charge.refunded":
+        return record_refund(
+            payment_intent=obj.get("payment_intent") or "",
+            amount_refunded=int(obj.get("amount_refunded") or 0),
+            fully=bool(obj.get("refunded")),
+        )
+    return "ignored"
+
+
+# -- refunds -----------------------------------------------------------------------------------------------------
+
+
+def refund_order(*, order) -> Payment:
+    """Refunds a paid order in full through the gateway that took the money, then marks it refunded.
+
+    Safe to repeat: the gateway call uses one idempotency key per order. Raises: IllegalTransition (not paid),
+    RefundNotPossible, PaymentGatewayError (nothing changed; try again).
+    """
+    if order.status != OrderStatus.PAID:
+        raise IllegalTransition(
+            f"Order {order.number} is {order.get_status_display().lower()}; only a paid order can be refunded.",
+            number=order.number,
+            status=order.status,
+            requested=OrderStatus.REFUNDED,
+        )
+    payment = paid_payment(order=order)
+    if payment is None:
+        raise RefundNotPossible(f"Order {order.number} has no recorded payment to refund.")
+    gateway_named(payment.gateway).refund(
+        payment=payment, amount_minor=payment.amount_minor, idempotency_key=f"order-{order.number}-refund"
+    )
+    _set_status(
+        payment, to=PaymentStatus.REFUNDED, sources=[PaymentStatus.PAID], amount_refunded_minor=payment.amount_minor
+    )
+    try:
+        mark_refunded(order=order)
+    except IllegalTransition:
+        if order.status != OrderStatus.REFUNDED:  # the charge.refunded webhook may have got there first
+            raise
+    return payment
+
+
+def record_refund(*, payment_intent: str, amount_refunded: int, fully: bool) -> str:
+    """A refund made at the gateway (by us or in Stripe's dashboard): a full one refunds the order; a partial one,
+    or one the life cycle does not allow (e.g. a shipped order), is flagged for staff."""
+    payment = Payment.objects.filter(payment_intent=payment_intent).select_related("order").first()
+    if not payment_intent or payment is None:
+        logger.warning("Refund for unknown payment intent %r; ignored", payment_intent)
+        return "unknown_payment"
+    order = payment.order
+    if not fully:
+        Payment.objects.filter(pk=payment.pk).update(amount_refunded_minor=amount_refunded, updated_at=timezone.now())
+        flag_order(order=order, reason=f"A partial refund of {amount_refunded} was made at the gateway; review it.")
+        return "partial_refund"
+    _set_status(payment, to=PaymentStatus.REFUNDED, sources=[PaymentStatus.PAID], amount_refunded_minor=amount_refunded)
+    if order.status == OrderStatus.REFUNDED:
+        return "already_refunded"
+    try:
+        mark_refunded(order=order)
+    except IllegalTransition:
+        if order.status == OrderStatus.REFUNDED:
+            return "already_refunded"
+        flag_order(order=order, reason=f"Refunded in full at the gateway while {order.get_status_display().lower()}.")
+        return "refund_flagged"
+    return "refunded"
+
+
+# -- expiry ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ExpiryReport:
+    expired: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def expire_stale_orders(
+    *, older_than: timedelta, now: datetime | None = None, progress: Callable[[str, str], None] | None = None
+) -> ExpiryReport:
+    """Expires unpaid orders placed more than `older_than` ago: first their open Stripe sessions (so nobody can pay
+    them any more; a session found paid is fulfilled instead), then the order, which releases its stock once.
+
+    An order whose session cannot be reached is left for the next run and reported in `failed`.
+    """
+    report = ExpiryReport()
+    notify = progress or (lambda number, outcome: None)
+    for order in list(stale_pending_orders(older_than=older_than, now=now)):
+        outcome = _expire_one(order)
+        if outcome == "expired":
+            report.expired.append(order.number)
+        elif outcome.startswith("failed"):
+            report.failed.append((order.number, outcome))
+        else:
+            report.skipped.append((order.number, outcome))
+        notify(order.number, outcome)
+    return report
+
+
+def _expire_one(order) -> str:
+    for payment in Payment.objects.filter(order_id=order.pk, status__in=[PaymentStatus.OPEN, PaymentStatus.PROCESSING]):
+        if payment.status == PaymentStatus.PROCESSING:
+            return "skipped: a payment is being processed"
+        if payment.gateway != Gateway.STRIPE:
+            _set_status(payment, to=PaymentStatus.EXPIRED, sources=UNFINISHED)
+            continue
+        try:
+            gateway = gateway_named(payment.gateway)
+            try:
+                session = gateway.expire(session_id=payment.session_id)
+            except PaymentGatewayError as err:
+                if err.retryable:
+                    raise
+                session = gateway.retrieve(session_id=payment.session_id)  # completed or expired meanwhile?
+        except PaymentGatewayError as err:
+            return f"failed: payment provider error ({err.extra.get('gateway_error') or err.message})"
+        fulfil_checkout_session(session=session)  # an expired session of the latest attempt expires the order
+    order.refresh_from_db()
+    if order.status == OrderStatus.EXPIRED:
+        return "expired"
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        return f"skipped: now {order.status}"
+    try:
+        expire_order(order=order)
+    except IllegalTransition:
+        order.refresh_from_db()
+        return f"skipped: now {order.status}"
+    return "expired"
