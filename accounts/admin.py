@@ -1,16 +1,39 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.services import make_sellers
+
+
+class RoleFilter(admin.SimpleListFilter):
+    """The roles of `User.role`: staff (superusers and non-seller staff), sellers, shoppers."""
+
+    title = _("role")
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return [("staff", _("Staff")), ("seller", _("Seller")), ("shopper", _("Shopper"))]
+
+    def queryset(self, request, queryset):
+        staff = Q(is_superuser=True) | Q(is_staff=True, is_seller=False)
+        if self.value() == "staff":
+            return queryset.filter(staff)
+        if self.value() == "seller":
+            return queryset.filter(is_seller=True, is_superuser=False)
+        if self.value() == "shopper":
+            return queryset.filter(is_seller=False, is_staff=False, is_superuser=False)
+        return queryset
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "is_seller", "is_staff", "is_active", "date_joined"]
-    list_filter = ["is_seller", "is_staff", "is_superuser", "is_active"]
+    list_display = ["email", "first_name", "last_name", "role", "is_active", "date_joined", "last_login"]
+    list_filter = [RoleFilter, "is_seller", "is_staff", "is_superuser", "is_active", "groups"]
     search_fields = ["email", "first_name", "last_name"]
+    actions = ["make_seller"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Personal info"), {"fields": ("first_name", "last_name")}),
@@ -18,3 +41,23 @@ class UserAdmin(BaseUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    @admin.display(description=_("role"))
+    def role(self, obj: User) -> str:
+        return obj.role
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            # Staff run the shop but may not hand out superuser powers or raw permissions, their own included.
+            readonly += ["is_superuser", "user_permissions"]
+        return readonly
+
+    @admin.action(description=_("Make the selected users sellers"), permissions=["change"])
+    def make_seller(self, request, queryset):
+        promoted, skipped = make_sellers(users=list(queryset))
+        if promoted:
+            emails = ", ".join(user.email for user in promoted)
+            self.message_user(request, f"{len(promoted)} promoted to seller: {emails}.", messages.SUCCESS)
+        for user, reason in skipped:
+            self.message_user(request, f"Skipped {user.email}: {reason}.", messages.WARNING)

@@ -1,0 +1,466 @@
+"""Bulk import of items from CSV or JSON, upserting by SKU, in bounded memory.
+
+The file is read twice, streaming: the first pass validates every row and keeps only the errors (plus the set of SKUs
+and slugs seen, to catch duplicates); the second pass validates again and writes each batch of valid rows with one
+`bulk_create` and one `bulk_update`. So nothing is written when any row is bad (unless invalid rows are to be skipped),
+and memory grows with the number of distinct SKUs, not with the file.
+"""
+
+import csv
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import reset_queries
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.models import User
+from catalog.exceptions import CatalogError
+from catalog.models import Category, Item
+from catalog.services import bump_catalog_revision
+from shop.money import parse_major
+
+REQUIRED_COLUMNS = ("sku", "title", "description", "price", "stock", "category")
+OPTIONAL_COLUMNS = ("active", "slug")
+BATCH_SIZE = 1000
+MAX_LISTED_ERRORS = 1000
+MAX_OBJECT_CHARS = 1 << 20
+MAX_INTEGER = 2_147_483_647  # the range Django gives a PositiveIntegerField on every backend
+TRUE_WORDS = {"1", "true", "yes", "y", "t"}
+FALSE_WORDS = {"0", "false", "no", "n", "f"}
+FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".ndjson": "json"}
+_FIELD_LIMIT = {name: Item._meta.get_field(name).max_length for name in ("sku", "title", "slug")}
+
+Progress = Callable[[str], None]
+
+
+class ImportFileError(CatalogError):
+    """The file as a whole cannot be read (encoding, syntax, missing columns); nothing was written."""
+
+    code = "import_file_error"
+
+
+class InvalidRows(CatalogError):
+    """Some rows are invalid and invalid rows were not to be skipped; nothing was written. `extra["report"]`."""
+
+    code = "import_invalid_rows"
+
+
+class SellerRequired(CatalogError):
+    code = "import_seller_required"
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    invalid: int = 0
+    created: int = 0
+    updated: int = 0
+    errors: list[RowError] = field(default_factory=list)  # the first MAX_LISTED_ERRORS of them
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    @property
+    def unchanged(self) -> int:
+        return self.rows - self.invalid - self.created - self.updated
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+    def add_error(self, error: RowError) -> None:
+        self.invalid += 1
+        if len(self.errors) < MAX_LISTED_ERRORS:
+            self.errors.append(error)
+
+
+@dataclass
+class _Row:
+    line: int
+    sku: str
+    title: str
+    description: str
+    price_minor: int
+    stock: int
+    category_id: object
+    active: bool | None  # None: the file does not say (new items are active, existing ones keep their flag)
+    slug: str  # "" when the file gives none
+    current: dict | None = None  # the existing item's values, once looked up; None for a new SKU
+
+
+def import_items(
+    *,
+    path: Path,
+    seller: User | None = None,
+    skip_invalid: bool = False,
+    dry_run: bool = False,
+    batch_size: int = BATCH_SIZE,
+    progress: Progress = lambda message: None,
+) -> ImportReport:
+    """Upserts the file's items by SKU; all rows or none unless `skip_invalid`, which writes just the valid ones.
+
+    With a `seller`, new items are theirs and existing items must already be theirs; without one, only existing
+    items can be updated (they keep their seller). Raises: ImportFileError, InvalidRows, SellerRequired.
+    """
+    if seller is not None and not seller.is_seller:
+        raise SellerRequired(f"{seller.email} is not a seller.", email=seller.email)
+    started = time.monotonic()
+    report = ImportReport(dry_run=dry_run)
+    categories = dict(Category.objects.values_list("slug", "pk"))
+    for valid, errors in _checked_batches(path, categories=categories, seller=seller, batch_size=batch_size):
+        report.rows += len(valid) + len(errors)
+        for error in errors:
+            report.add_error(error)
+        if dry_run:
+            report.created += sum(row.current is None for row in valid)
+            report.updated += sum(row.current is not None and bool(_changes(row)) for row in valid)
+        if report.rows % (batch_size * 10) < batch_size:
+            progress(f"Checked {report.rows} rows...")
+    progress(f"Checked {report.rows} rows: {report.invalid} invalid.")
+    if report.invalid and not skip_invalid:
+        report.seconds = time.monotonic() - started
+        raise InvalidRows(f"{report.invalid} of {report.rows} rows are invalid; nothing was imported.", report=report)
+    if not dry_run:
+        written = 0
+        for valid, errors in _checked_batches(path, categories=categories, seller=seller, batch_size=batch_size):
+            created, updated = _write_batch(valid, seller=seller)
+            report.created += created
+            report.updated += updated
+            written += len(valid) + len(errors)
+            if written % (batch_size * 10) < batch_size or written == report.rows:
+                progress(f"Imported {written}/{report.rows} rows ({100 * written // max(report.rows, 1)}%).")
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _checked_batches(
+    path: Path, *, categories: dict, seller: User | None, batch_size: int
+) -> Iterator[tuple[list[_Row], list[RowError]]]:
+    """The file's rows, validated batch by batch: (valid rows with their existing pks known, errors)."""
+    seen_skus: dict[str, int] = {}
+    seen_slugs: dict[str, int] = {}
+    records = _records(path)
+    while True:
+        reset_queries()  # with DEBUG on, Django keeps every query's SQL: bounded memory needs them dropped
+        parsed: list[_Row] = []
+        errors: list[RowError] = []
+        for line, record in records:
+            row, error = _parse(line, record, categories=categories)
+            if error is None and row.sku in seen_skus:
+                error = RowError(line, f"duplicate SKU {row.sku!r} (first on line {seen_skus[row.sku]})")
+            if error is not None:
+                errors.append(error)
+            else:
+                seen_skus[row.sku] = line
+                parsed.append(row)
+            if len(parsed) + len(errors) >= batch_size:
+                break
+        if not parsed and not errors:
+            return
+        valid = _check_against_database(parsed, errors, seller=seller, seen_slugs=seen_slugs)
+        yield valid, sorted(errors, key=lambda error: error.line)
+
+
+# What an upsert may change on an existing item, as (model attribute, row attribute).
+UPDATED_FIELDS = (
+    ("title", "title"),
+    ("slug", "slug"),
+    ("description", "description"),
+    ("price_minor", "price_minor"),
+    ("stock", "stock"),
+    ("category_id", "category_id"),
+    ("is_active", "active"),
+)
+
+
+def _check_against_database(
+    rows: list[_Row], errors: list[RowError], *, seller: User | None, seen_slugs: dict[str, int]
+) -> list[_Row]:
+    """Rows that fit the database: ownership, a seller for new items, free slugs. Sets `current` on existing ones."""
+    existing = {
+        values["sku"]: values
+        for values in Item.objects.filter(sku__in=[row.sku for row in rows]).values(
+            "pk", "sku", "seller_id", *(attribute for attribute, _ in UPDATED_FIELDS)
+        )
+    }
+    for row in rows:
+        row.current = existing.get(row.sku)
+        if not row.slug:
+            row.slug = row.current["slug"] if row.current else _generated_slug(row)
+    taken = dict(Item.objects.filter(slug__in=[row.slug for row in rows]).values_list("slug", "sku"))
+    valid = []
+    for row in rows:
+        reason = None
+        if row.current is None and seller is None:
+            reason = f"SKU {row.sku!r} is new and no seller was given (--seller)"
+        elif row.current is not None and seller is not None and row.current["seller_id"] != seller.pk:
+            reason = f"SKU {row.sku!r} belongs to another seller"
+        elif taken.get(row.slug, row.sku) != row.sku:
+            reason = f"slug {row.slug!r} is already used by SKU {taken[row.slug]!r}"
+        elif row.slug in seen_slugs:
+            reason = f"slug {row.slug!r} is also on line {seen_slugs[row.slug]}"
+        if reason:
+            errors.append(RowError(row.line, reason))
+            continue
+        seen_slugs[row.slug] = row.line
+        valid.append(row)
+    return valid
+
+
+def _generated_slug(row: _Row) -> str:
+    suffix = slugify(row.sku) or "item"
+    base = slugify(row.title)[: _FIELD_LIMIT["slug"] - len(suffix) - 1].strip("-")
+    return f"{base}-{suffix}" if base else suffix
+
+
+def _changes(row: _Row) -> set[str]:
+    """The model attributes this row changes on its existing item; an unsaid `active` keeps the item's flag."""
+    return {
+        attribute
+        for attribute, name in UPDATED_FIELDS
+        if getattr(row, name) is not None and getattr(row, name) != row.current[attribute]
+    }
+
+
+def _write_batch(rows: list[_Row], *, seller: User | None) -> tuple[int, int]:
+    """Creates the new rows and updates the changed ones; returns (created, updated). Unchanged items keep `updated_at`,
+    so the catalog cache stays warm after a re-import of the same data."""
+    now = timezone.now()
+    new, changed, fields = [], [], set()
+    for row in rows:
+        if row.current is None:
+            new.append(_item(row, seller_id=seller.pk, is_active=True if row.active is None else row.active))
+            continue
+        row_changes = _changes(row)
+        if row_changes:
+            fields |= row_changes
+            is_active = row.current["is_active"] if row.active is None else row.active
+            changed.append(_item(row, pk=row.current["pk"], seller_id=row.current["seller_id"], is_active=is_active))
+    if new:
+        Item.objects.bulk_create(new)
+    if changed:
+        for item in changed:
+            item.updated_at = now
+        # Only the columns some row changes: Django's bulk_update costs about rows x columns (one CASE per column).
+        Item.objects.bulk_update(changed, [*sorted(field.removesuffix("_id") for field in fields), "updated_at"])
+    if new or changed:
+        bump_catalog_revision()  # bulk writes send no signals; cached catalog pages must see each batch
+    return len(new), len(changed)
+
+
+def _item(row: _Row, **fields) -> Item:
+    return Item(
+        sku=row.sku,
+        title=row.title,
+        slug=row.slug,
+        description=row.description,
+        price_minor=row.price_minor,
+        stock=row.stock,
+        category_id=row.category_id,
+        **fields,
+    )
+
+
+def _parse(line: int, record: dict, *, categories: dict) -> tuple[_Row | None, RowError | None]:
+    """One record checked on its own: every problem of the row named in one reason."""
+    if "__error__" in record:
+        return None, RowError(line, f"the row {record['__error__']}")
+    problems = []
+    values = {key: ("" if value is None else str(value).strip()) for key, value in record.items()}
+    missing = [name for name in REQUIRED_COLUMNS if name not in record]
+    if missing:
+        return None, RowError(line, f"missing {', '.join(missing)}")
+    for name in ("sku", "title"):
+        if not values[name]:
+            problems.append(f"{name} is empty")
+        elif len(values[name]) > _FIELD_LIMIT[name]:
+            problems.append(f"{name} is longer than {_FIELD_LIMIT[name]} characters")
+    price = parse_major(values["price"])
+    if price is None or isinstance(record["price"], bool):
+        problems.append(f"bad price {values['price']!r} (expected an amount like 12.50)")
+    elif not 1 <= price <= MAX_INTEGER:
+        problems.append(f"bad price {values['price']!r} (must be more than zero)")
+    stock = _whole_number(values["stock"])
+    if stock is None or isinstance(record["stock"], bool):
+        problems.append(f"bad stock {values['stock']!r} (expected a whole number)")
+    elif stock < 0:
+        problems.append(f"negative stock {stock}")
+    elif stock > MAX_INTEGER:
+        problems.append(f"stock {stock} is too large")
+    category_id = categories.get(values["category"])
+    if category_id is None:
+        problems.append(f"unknown category {values['category']!r}")
+    active = _flag(record.get("active"))
+    if active == "bad":
+        problems.append(f"bad active flag {values['active']!r} (expected true/false)")
+    slug = values.get("slug", "")
+    if slug:
+        try:
+            validate_slug(slug)
+        except ValidationError:
+            problems.append(f"bad slug {slug!r} (letters, digits, hyphens and underscores only)")
+        if len(slug) > _FIELD_LIMIT["slug"]:
+            problems.append(f"slug is longer than {_FIELD_LIMIT['slug']} characters")
+    if problems:
+        return None, RowError(line, "; ".join(problems))
+    row = _Row(
+        line=line,
+        sku=values["sku"],
+        title=values["title"],
+        description=values["description"],
+        price_minor=price,
+        stock=stock,
+        category_id=category_id,
+        active=active,
+        slug=slug,
+    )
+    return row, None
+
+
+def _whole_number(text: str) -> int | None:
+    sign, digits = (-1, text[1:]) if text.startswith("-") else (1, text)
+    return sign * int(digits) if digits.isascii() and digits.isdigit() else None
+
+
+def _flag(value: object) -> bool | str | None:
+    if isinstance(value, bool):
+        return value
+    text = "" if value is None else str(value).strip().lower()
+    if not text:
+        return None
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    return "bad"
+
+
+def _records(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, record) for each row of the file, streaming. Raises: ImportFileError."""
+    kind = FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise ImportFileError(f"{path.name}: unknown file type; use .csv, .json, .jsonl or .ndjson.")
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as err:
+        raise ImportFileError(f"Cannot read {path}: {err.strerror}.") from err
+    with handle:
+        reader = _csv_records(handle) if kind == "csv" else _json_records(handle)
+        try:
+            yield from reader
+        except UnicodeDecodeError as err:
+            raise ImportFileError(
+                f"{path.name} is not UTF-8 text (byte 0x{err.object[err.start]:02x} cannot be decoded); "
+                "save it as UTF-8 and try again."
+            ) from err
+
+
+def _csv_records(handle) -> Iterator[tuple[int, dict]]:
+    reader = csv.reader(handle)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise ImportFileError("The file is empty: expected a header line.")
+        columns = [name.strip().lower() for name in header]
+        missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+        if missing:
+            raise ImportFileError(
+                f"line 1: missing columns {', '.join(missing)} (the header must name {', '.join(REQUIRED_COLUMNS)}; "
+                f"optional: {', '.join(OPTIONAL_COLUMNS)})."
+            )
+        last_line = reader.line_num
+        for fields in reader:
+            line, last_line = last_line + 1, reader.line_num
+            if not fields:
+                continue
+            if len(fields) != len(columns):
+                yield line, {"__error__": f"has {len(fields)} fields, the header has {len(columns)}"}
+                continue
+            yield line, dict(zip(columns, fields, strict=True))
+    except csv.Error as err:
+        raise ImportFileError(f"line {reader.line_num}: unreadable CSV ({err}).") from err
+
+
+def _json_records(handle, chunk_size: int = 1 << 16) -> Iterator[tuple[int, dict]]:
+    """Objects of a top-level JSON array, or of JSON Lines, decoded one at a time from a sliding buffer."""
+    decoder = json.JSONDecoder(parse_float=str, parse_int=str)
+    buffer, position, line, eof = "", 0, 1, False
+    in_array = None
+
+    def fill() -> bool:
+        nonlocal buffer, position, eof
+        if eof:
+            return False
+        chunk = handle.read(chunk_size)
+        if not chunk:
+            eof = True
+            return False
+        buffer = buffer[position:] + chunk
+        position = 0
+        return True
+
+    def skip(separators: str) -> str:
+        """Skips whitespace and separators, counting lines; returns the next significant character ('' at the end)."""
+        nonlocal position, line
+        while True:
+            while position < len(buffer) and buffer[position] in separators:
+                line += buffer[position] == "\n"
+                position += 1
+            if position < len(buffer):
+                return buffer[position]
+            if not fill():
+                return ""
+
+    first = skip(" \t\r\n")
+    if first == "[":
+        in_array = True
+        position += 1
+    elif first == "{":
+        in_array = False
+    elif first == "":
+        raise ImportFileError("The file is empty: expected a JSON array of objects or JSON Lines.")
+    else:
+        raise ImportFileError("line 1: expected a JSON array of objects or JSON Lines.")
+    separators = " \t\r\n," if in_array else " \t\r\n"
+    while True:
+        char = skip(separators)
+        if char == "":
+            if in_array:
+                raise ImportFileError(f"line {line}: the JSON array is not closed.")
+            return
+        if in_array and char == "]":
+            return
+        while True:
+            try:
+                value, end = decoder.raw_decode(buffer, position)
+                # A value ending right at the buffer's edge may be cut short (a number): read on to be sure.
+                if end == len(buffer) and fill():
+                    continue
+                break
+            except json.JSONDecodeError as err:
+                # An object cut by the buffer's edge decodes after more is read; no row is ever this long.
+                if len(buffer) - position < MAX_OBJECT_CHARS and fill():
+                    continue
+                bad_line = line + buffer.count("\n", position, err.pos)
+                raise ImportFileError(f"line {bad_line}: bad JSON ({err.msg}).") from err
+        start_line = line
+        line += buffer.count("\n", position, end)
+        position = end
+        if not isinstance(value, dict):
+            yield start_line, {"__error__": "is not a JSON object"}
+            continue
+        yield start_line, {str(key).lower(): value for key, value in value.items()}

@@ -1,0 +1,292 @@
+"""Orders in the admin: staff run orders through their life cycle; sellers read the order lines of their own items.
+
+`OrderAdmin` is defined here but registered by `payments.admin`, which subclasses it to add the refund action: a
+refund needs `payments.services`, and orders must not import payments (the import layers). Every action calls an
+`orders.services` function per order, so the life cycle (`orders.models.TRANSITIONS`) decides; an order the life
+cycle refuses is skipped and named in a message with the reason.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from orders.exceptions import IllegalTransition
+from orders.models import Order, OrderLine, OrderStatus
+from orders.services import cancel_order, clear_flag, mark_delivered, mark_shipped
+from shop.exceptions import ShopError
+from shop.money import format_money
+
+# A long selection must not flood the page: name this many skipped orders, then count the rest.
+MAX_SKIPS_LISTED = 10
+
+# The order lines admin shows the buyer's address only while it is needed: the order is paid and to ship, or shipped
+# (for questions). Staff find every address on the order itself.
+SHIPPING_VISIBLE = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+
+
+def is_scoped_seller(user) -> bool:
+    """A seller who is not a superuser sees only their own order lines and sales; staff see everything."""
+    return bool(getattr(user, "is_seller", False) and not user.is_superuser)
+
+
+@dataclass
+class ActionReport:
+    """What a bulk action did: the order numbers it changed and those it skipped, each with a reason."""
+
+    done: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def skip_reason(err: ShopError) -> str:
+    """Why the service refused, worded for a sentence starting 'Skipped ABC123: ...'."""
+    if isinstance(err, IllegalTransition) and {"status", "requested"} <= err.extra.keys():
+        now, wanted = (OrderStatus(err.extra[key]).label.lower() for key in ("status", "requested"))
+        return f"it is {now} and cannot become {wanted}"
+    return str(err)
+
+
+def run_per_order(
+    queryset: QuerySet[Order],
+    service: Callable[[Order], object],
+    *,
+    reason: Callable[[ShopError], str] = skip_reason,
+) -> ActionReport:
+    """Calls `service` on each selected order (by number); a `ShopError` skips that order with its reason."""
+    report = ActionReport()
+    for order in queryset.order_by("number"):
+        try:
+            service(order)
+        except ShopError as err:
+            report.skipped.append((order.number, reason(err)))
+        else:
+            report.done.append(order.number)
+    return report
+
+
+def orders_phrase(count: int) -> str:
+    return f"{count} order" if count == 1 else f"{count} orders"
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    fields = ("title", "sku", "unit_price", "quantity", "line_total", "seller")
+    readonly_fields = fields
+    ordering = ("title", "pk")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderLine]:
+        return super().get_queryset(request).select_related("seller")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="unit price")
+    def unit_price(self, line: OrderLine) -> str:
+        return format_money(line.unit_price_minor, line.order.currency)
+
+    @admin.display(description="line total")
+    def line_total(self, line: OrderLine) -> str:
+        return format_money(line.line_total_minor, line.order.currency)
+
+
+class OrderAdmin(admin.ModelAdmin):
+    """Staff's orders: a read-only record plus the life-cycle actions. Registered by `payments.admin`."""
+
+    list_display = ("number", "email", "status", "total", "created_at", "paid_at", "needs_attention")
+    list_filter = ("status", "created_at", "needs_attention")
+    search_fields = ("number", "email")
+    list_per_page = 50
+    inlines = [OrderLineInline]
+    actions = ["mark_shipped", "mark_delivered", "cancel_orders", "clear_attention_flag"]
+    fieldsets = (
+        (None, {"fields": ("number", "status", "buyer", "email", "total", "currency")}),
+        ("Attention", {"fields": ("needs_attention", "attention_reason")}),
+        (
+            "Shipping",
+            {
+                "fields": (
+                    "shipping_name",
+                    "shipping_line1",
+                    "shipping_line2",
+                    "shipping_postal_code",
+                    "shipping_city",
+                    "shipping_country",
+                )
+            },
+        ),
+        ("History", {"fields": ("created_at", "paid_at", "shipped_at", "delivered_at", "refunded_at", "closed_at")}),
+    )
+    readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
+
+    # Orders are history: never added or deleted here, and changed only through the actions (services), so the
+    # change form of one order is a read-only view; a forged POST to it is refused (403).
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request)
+
+    @admin.display(description="total", ordering="total_minor")
+    def total(self, order: Order) -> str:
+        return format_money(order.total_minor, order.currency)
+
+    def report(self, request: HttpRequest, result: ActionReport, *, done: str) -> None:
+        """One success message for what changed, one warning per skipped order (the first few) saying why."""
+        if result.done:
+            self.message_user(request, f"{orders_phrase(len(result.done))} {done}.", messages.SUCCESS)
+        for number, reason in result.skipped[:MAX_SKIPS_LISTED]:
+            self.message_user(request, f"Skipped {number}: {reason}.", messages.WARNING)
+        unlisted = len(result.skipped) - MAX_SKIPS_LISTED
+        if unlisted > 0:
+            self.message_user(request, f"Skipped {orders_phrase(unlisted)} more.", messages.WARNING)
+
+    @admin.action(description="Mark selected orders shipped", permissions=["change"])
+    def mark_shipped(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self.report(request, run_per_order(queryset, lambda order: mark_shipped(order=order)), done="marked shipped")
+
+    @admin.action(description="Mark selected orders delivered", permissions=["change"])
+    def mark_delivered(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        result = run_per_order(queryset, lambda order: mark_delivered(order=order))
+        self.report(request, result, done="marked delivered")
+
+    @admin.action(description="Cancel selected orders (releases their stock)", permissions=["change"])
+    def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        result = run_per_order(queryset, lambda order: cancel_order(order=order, actor=request.user))
+        self.report(request, result, done="cancelled, their stock released")
+
+    @admin.action(description="Clear the needs-attention flag", permissions=["change"])
+    def clear_attention_flag(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self.report(request, run_per_order(queryset, lambda order: clear_flag(order=order)), done="cleared")
+
+
+@admin.register(OrderLine)
+class OrderLineAdmin(admin.ModelAdmin):
+    """Order lines, read-only: a seller sees only the lines of their own items, with the buyer's shipping details
+    while the order is to ship or shipped (nothing else about the buyer); staff see every line. Scoping is in
+    `get_queryset`, which every admin URL goes through, so another seller's line answers as a missing one does."""
+
+    list_display = ["order_number", "order_date", "order_status", "title", "quantity", "unit_price", "line_total",
+                    "ship_to"]  # fmt: skip
+    list_select_related = ["order"]
+    list_filter = ["order__status"]
+    search_fields = ["order__number", "title", "sku"]
+    ordering = ["-order__created_at", "-pk"]
+    list_per_page = 50
+    fields = [
+        "order_number",
+        "order_date",
+        "order_status",
+        "title",
+        "sku",
+        "quantity",
+        "unit_price",
+        "line_total",
+        "shipping_name",
+        "shipping_line1",
+        "shipping_line2",
+        "shipping_postal_code",
+        "shipping_city",
+        "shipping_country",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderLine]:
+        lines = super().get_queryset(request)
+        if is_scoped_seller(request.user):
+            return lines.filter(seller_id=request.user.pk)
+        return lines
+
+    def get_list_display(self, request: HttpRequest):
+        if is_scoped_seller(request.user):
+            return self.list_display
+        return [*self.list_display, "seller"]
+
+    def get_list_select_related(self, request: HttpRequest):
+        if is_scoped_seller(request.user):
+            return self.list_select_related
+        return [*self.list_select_related, "seller"]
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        if is_scoped_seller(request.user):
+            return self.fields
+        return [*self.fields, "seller"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return self.get_fields(request, obj)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @staticmethod
+    def _shipping(line: OrderLine, name: str) -> str:
+        if line.order.status not in SHIPPING_VISIBLE:
+            return "—"
+        return getattr(line.order, name)
+
+    @admin.display(description="order", ordering="order__number")
+    def order_number(self, line: OrderLine) -> str:
+        return line.order.number
+
+    @admin.display(description="date", ordering="order__created_at")
+    def order_date(self, line: OrderLine):
+        return line.order.created_at
+
+    @admin.display(description="status", ordering="order__status")
+    def order_status(self, line: OrderLine) -> str:
+        return line.order.get_status_display()
+
+    @admin.display(description="unit price", ordering="unit_price_minor")
+    def unit_price(self, line: OrderLine) -> str:
+        return format_money(line.unit_price_minor, line.order.currency)
+
+    @admin.display(description="line total", ordering="line_total_minor")
+    def line_total(self, line: OrderLine) -> str:
+        return format_money(line.line_total_minor, line.order.currency)
+
+    @admin.display(description="ship to")
+    def ship_to(self, line: OrderLine) -> str:
+        if line.order.status not in SHIPPING_VISIBLE:
+            return "—"
+        return line.order.shipping_address.replace("\n", ", ")
+
+    @admin.display(description="name")
+    def shipping_name(self, line: OrderLine) -> str:
+        return self._shipping(line, "shipping_name")
+
+    @admin.display(description="address")
+    def shipping_line1(self, line: OrderLine) -> str:
+        return self._shipping(line, "shipping_line1")
+
+    @admin.display(description="address (line 2)")
+    def shipping_line2(self, line: OrderLine) -> str:
+        return self._shipping(line, "shipping_line2")
+
+    @admin.display(description="postal code")
+    def shipping_postal_code(self, line: OrderLine) -> str:
+        return self._shipping(line, "shipping_postal_code")
+
+    @admin.display(description="city")
+    def shipping_city(self, line: OrderLine) -> str:
+        return self._shipping(line, "shipping_city")
+
+    @admin.display(description="country")
+    def shipping_country(self, line: OrderLine) -> str:
+        return self._shipping(line, "shipping_country")

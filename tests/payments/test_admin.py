@@ -1,0 +1,125 @@
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from orders.models import Order, OrderStatus
+from orders.services import mark_shipped
+from payments.models import Payment, PaymentEvent, PaymentStatus
+from payments.services import confirm_checkout_session, pay_demo_session, start_payment
+from tests.orders.helpers import place
+from tests.payments.conftest import SITE
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:orders_order_changelist")
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def refund(client, *orders: Order, confirm: bool = True):
+    data = {"action": "refund_orders", "_selected_action": [order.pk for order in orders]}
+    return client.post(CHANGELIST, {**data, "confirm": "yes"} if confirm else data)
+
+
+def demo_paid(user, item) -> Order:
+    payment = start_payment(order=place(user, (item, 2)), site_url=SITE)
+    pay_demo_session(session_id=payment.session_id)
+    return Order.objects.get(pk=payment.order_id)
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def test_refund_action_first_asks_for_confirmation_and_changes_nothing(staff_client, user, item):
+    order = demo_paid(user, item)
+
+    response = refund(staff_client, order, confirm=False)
+
+    html = response.content.decode()
+    assert response.status_code == 200 and order.number in html and "€25.00" in html and "Yes, refund them" in html
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+
+
+def test_refund_of_a_demo_payment_refunds_the_order_and_skips_the_unrefundable(staff_client, user, item):
+    order, pending = demo_paid(user, item), place(user, (item, 1))
+    shipped = mark_shipped(order=demo_paid(user, item))
+
+    response = refund(staff_client, order, pending, shipped)
+
+    assert response.status_code == 302
+    assert sorted(messages_of(response)) == sorted([
+        "1 order refunded in full through the payment gateway.",
+        f"Skipped {pending.number}: it is pending payment and cannot become refunded.",
+        f"Skipped {shipped.number}: it is shipped and cannot become refunded.",
+    ])  # fmt: skip
+    order.refresh_from_db()
+    payment = Payment.objects.get(order=order)
+    assert order.status == OrderStatus.REFUNDED and order.refunded_at is not None
+    assert (payment.status, payment.amount_refunded_minor) == (PaymentStatus.REFUNDED, 2500)
+    assert Order.objects.get(pk=shipped.pk).status == OrderStatus.SHIPPED
+
+
+@pytest.fixture
+def stripe_paid_order(user, item, fake_stripe) -> Order:
+    payment = start_payment(order=place(user, (item, 2)), site_url=SITE)
+    fake_stripe.complete_session(payment.session_id)
+    confirm_checkout_session(session_id=payment.session_id)
+    return Order.objects.get(pk=payment.order_id)
+
+
+def test_refund_through_stripe_sends_one_full_refund(staff_client, stripe_paid_order, fake_stripe):
+    response = refund(staff_client, stripe_paid_order)
+
+    (request,) = fake_stripe.requests_to("/v1/refunds", "POST")
+    payment = Payment.objects.get(order=stripe_paid_order)
+    assert request.form == {"payment_intent": payment.payment_intent, "amount": "2500"}
+    assert messages_of(response) == ["1 order refunded in full through the payment gateway."]
+    assert Order.objects.get(pk=stripe_paid_order.pk).status == OrderStatus.REFUNDED
+    assert payment.status == PaymentStatus.REFUNDED
+
+
+def test_refund_when_stripe_fails_is_skipped_with_the_reason_and_changes_nothing(
+    staff_client, stripe_paid_order, fake_stripe
+):
+    fake_stripe.fail_next(status=500)
+
+    response = refund(staff_client, stripe_paid_order)
+
+    (message,) = messages_of(response)
+    assert message.startswith(f"Skipped {stripe_paid_order.number}: the payment provider failed (")
+    assert message.endswith("nothing changed, try again.")
+    assert Order.objects.get(pk=stripe_paid_order.pk).status == OrderStatus.PAID
+    assert Payment.objects.get(order=stripe_paid_order).status == PaymentStatus.PAID
+
+
+def test_payments_and_events_are_read_only_in_the_admin(staff_client, user, item):
+    order = demo_paid(user, item)
+    payment = Payment.objects.get(order=order)
+    event = PaymentEvent.objects.create(event_id="evt_1", type="checkout.session.completed", outcome="paid")
+
+    assert event.event_id in staff_client.get(reverse("admin:payments_paymentevent_changelist")).content.decode()
+    assert order.number in staff_client.get(reverse("admin:payments_payment_changelist")).content.decode()
+    for model, obj in (("payment", payment), ("paymentevent", event)):
+        change = reverse(f"admin:payments_{model}_change", args=[obj.pk])
+        page = staff_client.get(change)
+        assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+        assert staff_client.post(change, {"status": "failed", "outcome": "x"}).status_code == 403
+        assert staff_client.get(reverse(f"admin:payments_{model}_add")).status_code == 403
+        delete = reverse(f"admin:payments_{model}_delete", args=[obj.pk])
+        assert staff_client.post(delete, {"post": "yes"}).status_code == 403
+    assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.PAID
+    assert PaymentEvent.objects.get(pk=event.pk).outcome == "paid"
+
+
+def test_sellers_cannot_refund_or_read_payments(client, user, item):
+    order = demo_paid(user, item)
+    client.force_login(item.seller)
+
+    assert refund(client, order).status_code == 403
+    assert client.get(reverse("admin:payments_paymentevent_changelist")).status_code == 403
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
