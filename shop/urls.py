@@ -8,9 +8,11 @@ from shop.views import HealthView
 register_converter(PkConverter, "pk")
 
 urlpatterns = [
+    path("admin/dashboard/", include("orders.dashboard")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("health/", HealthView.as_view(), name="health"),
+    path("api/", include("shop.api_urls")),
     path("", include("catalog.urls")),
     path("cart/", include("cart.urls")),
     path("", include("orders.urls")),

@@ -1,0 +1,135 @@
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from accounts.selectors import user_by_id
+from orders.api.serializers import OrderOutputSerializer, OrderPlaceInputSerializer, OrderStatusInputSerializer
+from orders.exceptions import IllegalTransition
+from orders.models import Order, OrderStatus
+from orders.selectors import order_by_id, orders_for_buyer
+from orders.services import ShippingAddress, cancel_order, mark_delivered, mark_shipped, place_order
+from shop.api import ShopApi, errors, is_shop_staff, paginate, paginated, pk_parameter, same_user
+
+ORDERS = ["orders"]
+ORDER_ID = pk_parameter("order_id", "The order's id.")
+USER_ID = pk_parameter("user_id", "The buyer's user id.")
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Optional, at most 64 characters: a retried request with the same key returns the first order.",
+)
+
+# What staff may set over the API: the fulfilment states, and cancelling a pending order. Payment and refunds are
+# the payment provider's to report (payments), expiry the clock's.
+STAFF_MOVES = {
+    OrderStatus.SHIPPED: lambda order, actor: mark_shipped(order=order),
+    OrderStatus.DELIVERED: lambda order, actor: mark_delivered(order=order),
+    OrderStatus.CANCELLED: lambda order, actor: cancel_order(order=order, actor=actor),
+}
+BUYER_MOVES = {OrderStatus.CANCELLED: lambda order, actor: cancel_order(order=order, actor=actor)}
+
+
+def order_for_caller(request, order_id: str) -> Order:
+    """The order when the caller is its buyer or staff; anyone else gets the same 404 as for no order."""
+    order = order_by_id(order_id=order_id)
+    if order is None or not (is_shop_staff(request.user) or order.buyer_id == request.user.pk):
+        raise Http404("No such order.")
+    return order
+
+
+def _render(order: Order) -> dict:
+    return OrderOutputSerializer(order).data
+
+
+class OrderPlaceApi(ShopApi):
+    @extend_schema(
+        tags=ORDERS,
+        operation_id="orders_create",
+        parameters=[IDEMPOTENCY_KEY],
+        request=OrderPlaceInputSerializer,
+        responses={201: OrderOutputSerializer, **errors(400, 401, 409, 415)},
+    )
+    def post(self, request):
+        """Places an order from the caller's cart through the web checkout's own order placement: stock is reserved,
+        the cart emptied and the order waits for payment (`POST /api/orders/{id}/pay`)."""
+        data = OrderPlaceInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key") or None
+        if key is not None and len(key) > 64:
+            raise serializers.ValidationError({"Idempotency-Key": ["At most 64 characters."]})
+        address = ShippingAddress(**data.validated_data.get("shipping_address", {}))
+        order = place_order(buyer=request.user, address=address, checkout_token=key)
+        return Response(_render(order), status=status.HTTP_201_CREATED)
+
+
+class OrderUserListApi(ShopApi):
+    @extend_schema(
+        tags=ORDERS,
+        operation_id="orders_for_user",
+        parameters=[USER_ID],
+        responses={200: paginated(OrderOutputSerializer), **errors(401, 404)},
+        description="A buyer's orders, newest first: the caller's own, anyone's for staff. The seed API's "
+        "`GET /orders/:userId` collides with `GET /orders/:id`, so this lives at `/api/orders/user/{user_id}`.",
+    )
+    def get(self, request, user_id: str):
+        if same_user(request.user, user_id):
+            buyer = request.user
+        elif is_shop_staff(request.user) and (buyer := user_by_id(user_id=user_id)) is not None:
+            pass
+        else:
+            raise Http404("No such user.")
+        orders = orders_for_buyer(buyer=buyer).prefetch_related("lines")
+        return paginate(view=self, request=request, queryset=orders, serializer_class=OrderOutputSerializer)
+
+
+class OrderDetailApi(ShopApi):
+    @extend_schema(tags=ORDERS, parameters=[ORDER_ID], responses={200: OrderOutputSerializer, **errors(401, 404)})
+    def get(self, request, order_id: str):
+        """One order: its buyer's, or any for staff."""
+        return Response(_render(order_for_caller(request, order_id)))
+
+    @extend_schema(
+        tags=ORDERS,
+        operation_id="orders_update",
+        parameters=[ORDER_ID],
+        request=OrderStatusInputSerializer,
+        responses={200: OrderOutputSerializer, **errors(400, 401, 404, 409, 415)},
+    )
+    def put(self, request, order_id: str):
+        """Moves the order along its life cycle: staff ship, deliver or cancel a pending order; the buyer may only
+        cancel while payment is pending. Any other change is a 409."""
+        return self._move(request, order_id)
+
+    @extend_schema(
+        tags=ORDERS,
+        operation_id="orders_partial_update",
+        parameters=[ORDER_ID],
+        request=OrderStatusInputSerializer,
+        responses={200: OrderOutputSerializer, **errors(400, 401, 404, 409, 415)},
+    )
+    def patch(self, request, order_id: str):
+        """The same as PUT: `status` is the only field."""
+        return self._move(request, order_id)
+
+    def _move(self, request, order_id: str) -> Response:
+        order = order_for_caller(request, order_id)
+        data = OrderStatusInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        target = data.validated_data["status"]
+        moves = STAFF_MOVES if is_shop_staff(request.user) else BUYER_MOVES
+        if target not in moves:
+            raise IllegalTransition(
+                f"Order {order.number} cannot be set to {OrderStatus(target).label.lower()} here.",
+                number=order.number,
+                status=order.status,
+                requested=target,
+            )
+        return Response(_render(moves[target](order, request.user)))
+
+    @extend_schema(tags=ORDERS, parameters=[ORDER_ID], responses={200: OrderOutputSerializer, **errors(401, 404, 409)})
+    def delete(self, request, order_id: str):
+        """Cancels a pending order (its stock goes back); the order itself is kept. 409 once it is past pending."""
+        order = order_for_caller(request, order_id)
+        return Response(_render(cancel_order(order=order, actor=request.user)))

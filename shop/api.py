@@ -1,0 +1,246 @@
+"""What every app's JSON API shares: the base view, the one exception handler, pagination, permissions, throttles,
+strict input fields and the schema helpers. Apps import this module; it imports no app."""
+
+import re
+from functools import cache
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from shop.converters import PkConverter
+from shop.exceptions import ShopError
+
+# The status each refusal answers with, by the stable `code` of its ShopError (shop imports no app, so codes, not
+# classes). A code that is not listed is a plain bad request (400).
+STATUS_BY_CODE = {
+    "not_allowed": status.HTTP_403_FORBIDDEN,
+    "item_unavailable": status.HTTP_404_NOT_FOUND,
+    "order_not_found": status.HTTP_404_NOT_FOUND,
+    "not_enough_stock": status.HTTP_409_CONFLICT,
+    "out_of_stock": status.HTTP_409_CONFLICT,
+    "cart_empty": status.HTTP_409_CONFLICT,
+    "cart_has_problems": status.HTTP_409_CONFLICT,
+    "cart_changed": status.HTTP_409_CONFLICT,
+    "illegal_transition": status.HTTP_409_CONFLICT,
+    "order_not_payable": status.HTTP_409_CONFLICT,
+    "payment_in_progress": status.HTTP_409_CONFLICT,
+    "payment_gateway_error": status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus: a ShopError becomes `{detail, code, message, extra}` with the status its code maps to;
+    a model's ValidationError (from `full_clean()` in a service) becomes a 400 `{field: [messages]}`."""
+    if isinstance(exc, ShopError):
+        body = {"detail": exc.message, "code": exc.code, "message": exc.message, "extra": exc.extra}
+        return Response(body, status=STATUS_BY_CODE.get(exc.code, status.HTTP_400_BAD_REQUEST))
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    return drf_exception_handler(exc, context)
+
+
+class ShopApi(APIView):
+    """The base of every API view: JSON in (anything else is a 415), JSON out, errors through `exception_handler`."""
+
+    parser_classes = [JSONParser]
+
+    def get_exception_handler(self):
+        return exception_handler
+
+
+class ShopPagination(PageNumberPagination):
+    """`{count, next, previous, results}`; `?page=` and `?page_size=` (at most 100)."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def paginate(*, view: APIView, request, queryset, serializer_class, context: dict | None = None) -> Response:
+    """One page of `queryset` rendered by `serializer_class`. Raises: NotFound for a page past the end."""
+    paginator = ShopPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    data = serializer_class(page, many=True, context=context or {"request": request}).data
+    return paginator.get_paginated_response(data)
+
+
+# Permissions. Sellers carry Django's is_staff flag (it lets them into the admin for their own items), so "staff" in
+# the API is the accounts role: a superuser, or is_staff without being a seller.
+
+
+def is_shop_staff(user) -> bool:
+    """Whether the user is shop staff (not merely a seller with admin access)."""
+    return bool(user and user.is_authenticated and getattr(user, "role", None) == "staff")
+
+
+def is_seller(user) -> bool:
+    return bool(user and user.is_authenticated and getattr(user, "is_seller", False))
+
+
+def same_user(user, user_id: object) -> bool:
+    """Whether `user_id` (a URL string) is the signed-in user's own id."""
+    return bool(user and user.is_authenticated and str(user.pk) == str(user_id))
+
+
+class IsShopStaff(BasePermission):
+    message = "Only staff may do this."
+
+    def has_permission(self, request, view) -> bool:
+        return is_shop_staff(request.user)
+
+
+class IsSellerOrStaff(BasePermission):
+    message = "Only sellers and staff may do this."
+
+    def has_permission(self, request, view) -> bool:
+        return is_seller(request.user) or is_shop_staff(request.user)
+
+
+class AuthRateThrottle(SimpleRateThrottle):
+    """Login and signup attempts per client address; the rate is REST_FRAMEWORK's DEFAULT_THROTTLE_RATES["auth"]
+    (env API_AUTH_THROTTLE_RATE), read on each request so that a settings change applies at once."""
+
+    scope = "auth"
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+# Input fields. JSON clients get exactly what they send checked: no coercion of strings or booleans into numbers,
+# no silently ignored keys.
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: "2", 2.5 and true are refused."""
+
+    default_error_messages = {"invalid": "A whole number is required."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false only."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class PkField(serializers.CharField):
+    """An id in the active backend's form (digits on SQLite, a 24-hex ObjectId on MongoDB), as a string."""
+
+    default_error_messages = {"invalid_id": "Not a valid id."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool):
+            data = str(data)
+        value = super().to_internal_value(data)
+        if not re.fullmatch(PkConverter.regex, value):
+            self.fail("invalid_id")
+        return value
+
+
+class StrictSerializer(serializers.Serializer):
+    """An input serializer that refuses keys it does not know, instead of ignoring them."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        return super().to_internal_value(data)
+
+
+def currency() -> str:
+    return settings.SHOP_CURRENCY
+
+
+# URLs and schema.
+
+
+@csrf_exempt
+def not_found(request, *args, **kwargs):
+    """Any other path under /api/: a JSON 404, like every other API error (not the shop's HTML page)."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
+def optional_slash(route: str, view, name: str) -> list:
+    """The route without and with a trailing slash, both served directly (no redirect); the schema shows the first."""
+    return [path(route, view.as_view(), name=name), path(f"{route}/", view.as_view(schema=None))]
+
+
+def pk_parameter(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        name, str, OpenApiParameter.PATH, required=True, description=description, pattern=f"^{PkConverter.regex}$"
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)
+    message = serializers.CharField(required=False)
+    extra = serializers.DictField(required=False)
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Bad input: `{field: [messages]}` or `{detail}`.",
+    401: "No token, or a bad or expired one.",
+    403: "Not allowed for this caller.",
+    404: "Not found (also another user's cart or order when the caller is not staff).",
+    409: "A state conflict: an illegal status change, not enough stock.",
+    415: "The body is not JSON.",
+    429: "Too many attempts; retry later.",
+    503: "The payment provider could not be reached.",
+}
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    """Documented error responses for `extend_schema(responses=...)`."""
+    return {
+        code: OpenApiResponse(
+            response=OpenApiTypes.OBJECT if code == 400 else ErrorSerializer, description=ERROR_DESCRIPTIONS[code]
+        )
+        for code in codes
+    }
+
+
+@cache
+def paginated(serializer_class: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The schema of one page of `serializer_class`: `{count, next, previous, results}`."""
+    name = serializer_class.__name__.removesuffix("Serializer").removesuffix("Output")
+    return type(
+        f"Paginated{name}List",
+        (serializers.Serializer,),
+        {
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )

@@ -1,0 +1,124 @@
+import pytest
+
+from cart.selectors import cart_for_user
+from orders.models import Order, OrderStatus
+from orders.services import mark_order_paid
+from tests.api.conftest import People
+from tests.orders.helpers import fill_cart, place, stock_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(db) -> People:
+    return People()
+
+
+@pytest.fixture
+def order(people, item):
+    return place(people.buyer, (item, 2))
+
+
+ADDRESS = {"name": "Ann Buyer", "line1": "1 Main Street", "postal_code": "10115", "city": "Berlin", "country": "DE"}
+
+
+def test_placing_an_order_uses_the_cart_reserves_stock_and_shows_in_the_web_history_and_admin(
+    people, item, client, admin_user
+):
+    fill_cart(people.buyer, (item, 3))
+    response = people.client("buyer").post("/api/orders", {"shipping_address": ADDRESS}, format="json")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "pending_payment" and body["total"] == 3750 and body["buyer"] == str(people.buyer.pk)
+    assert body["lines"][0]["item"] == str(item.pk) and "Berlin" in body["shipping_address"]
+    assert stock_of(item) == 7 and cart_for_user(user=people.buyer).is_empty
+    client.force_login(people.buyer)
+    assert body["number"] in client.get("/orders/").content.decode()
+    client.force_login(admin_user)
+    assert body["number"] in client.get("/admin/orders/order/").content.decode()
+
+
+def test_placing_an_order_with_an_empty_cart_answers_409(people):
+    response = people.client("buyer").post("/api/orders/", {}, format="json")
+    assert response.status_code == 409 and response.json()["code"] == "cart_empty"
+    assert not Order.objects.exists()
+
+
+def test_a_bad_address_answers_400_and_orders_nothing(people, item):
+    fill_cart(people.buyer, (item, 1))
+    response = people.client("buyer").post("/api/orders", {"shipping_address": {"country": "XX"}}, format="json")
+    assert response.status_code == 400
+    assert not Order.objects.exists() and stock_of(item) == 10
+
+
+def test_a_repeated_idempotency_key_returns_the_first_order(people, item):
+    fill_cart(people.buyer, (item, 1))
+    client = people.client("buyer")
+    first = client.post("/api/orders", {}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    second = client.post("/api/orders", {}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.json()["id"] == second.json()["id"] and Order.objects.count() == 1
+
+
+READ_TABLE = [("anonymous", 401), ("buyer", 200), ("other_buyer", 404), ("seller", 404), ("staff", 200)]
+
+
+@pytest.mark.parametrize(("caller", "expected"), READ_TABLE)
+def test_orders_are_shown_to_their_buyer_and_staff_only(people, order, caller, expected):
+    client = people.client(caller)
+    listing = client.get(f"/api/orders/user/{people.buyer.pk}")
+    detail = client.get(f"/api/orders/{order.pk}/")
+    assert (listing.status_code, detail.status_code) == (expected, expected)
+    if expected == 200:
+        assert [row["number"] for row in listing.json()["results"]] == [order.number]
+        assert detail.json()["id"] == str(order.pk)
+
+
+@pytest.mark.parametrize(
+    ("caller", "status", "paid", "expected"),
+    [
+        ("anonymous", "cancelled", False, 401),
+        ("other_buyer", "cancelled", False, 404),
+        ("seller", "cancelled", False, 404),  # a seller's admin flag is not staff
+        ("buyer", "shipped", True, 409),
+        ("buyer", "paid", False, 409),
+        ("buyer", "cancelled", True, 409),
+        ("staff", "shipped", False, 409),
+        ("staff", "delivered", True, 409),
+        ("staff", "bogus", False, 400),
+        ("buyer", "cancelled", False, 200),
+        ("staff", "cancelled", False, 200),
+        ("staff", "shipped", True, 200),
+    ],
+)
+def test_order_status_changes_follow_the_life_cycle(people, order, item, caller, status, paid, expected):
+    if paid:
+        mark_order_paid(order=order)
+    before = Order.objects.get(pk=order.pk).status
+    response = people.client(caller).patch(f"/api/orders/{order.pk}", {"status": status}, format="json")
+    assert response.status_code == expected
+    order.refresh_from_db()
+    assert order.status == (status if expected == 200 else before)
+    assert stock_of(item) == (10 if order.status == OrderStatus.CANCELLED else 8)
+
+
+@pytest.mark.parametrize(("caller", "expected"), [("other_buyer", 404), ("buyer", 200), ("staff", 200)])
+def test_deleting_an_order_cancels_it_while_pending(people, order, item, caller, expected):
+    client = people.client(caller)
+    assert client.delete(f"/api/orders/{order.pk}").status_code == expected
+    order.refresh_from_db()
+    assert (order.status == OrderStatus.CANCELLED) is (expected == 200)
+    if expected == 200:
+        assert stock_of(item) == 10
+        assert client.delete(f"/api/orders/{order.pk}").status_code == 409
+
+
+def test_pay_gives_the_demo_checkout_url_and_paying_there_marks_the_order_paid(people, order, client):
+    api = people.client("buyer")
+    assert people.client("other_buyer").post(f"/api/orders/{order.pk}/pay").status_code == 404
+    response = api.post(f"/api/orders/{order.pk}/pay/")
+    assert response.status_code == 200
+    url = response.json()["checkout_url"]
+    assert url.startswith("http://testserver/payments/demo/")
+    assert client.post(url).status_code == 302
+    assert api.get(f"/api/orders/{order.pk}").json()["status"] == "paid"
+    assert api.post(f"/api/orders/{order.pk}/pay").status_code == 409
