@@ -5,6 +5,7 @@ from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from django.views.generic import TemplateView
 
@@ -114,12 +115,19 @@ class ItemListView(CachedFragmentMixin, TemplateView):
     fragment_name = "items"
     fragment_template_name = "catalog/partials/_item_list_body.html"
 
-    def setup(self, request, *args, **kwargs):
-        super().setup(request, *args, **kwargs)
-        self.form = ItemFilterForm(request.GET)
-        self.filters: ItemFilters = self.form.filters(category_slug=self.url_category_slug())
-        page = request.GET.get("page", "1")
-        self.page_number = page if page.isdigit() and len(page) < 10 else "1"
+    # Parsed lazily: a whole page served from the cache needs none of it.
+    @cached_property
+    def form(self) -> ItemFilterForm:
+        return ItemFilterForm(self.request.GET)
+
+    @cached_property
+    def filters(self) -> ItemFilters:
+        return self.form.filters(category_slug=self.url_category_slug())
+
+    @cached_property
+    def page_number(self) -> str:
+        page = self.request.GET.get("page", "1")
+        return page if page.isdigit() and len(page) < 10 else "1"
 
     def url_category_slug(self) -> str | None:
         return None

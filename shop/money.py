@@ -2,6 +2,7 @@
 
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision
 from django.conf import settings
@@ -18,9 +19,14 @@ def currency_places(currency: str | None = None) -> int:
 
 def format_money(minor: int, currency: str | None = None) -> str:
     """The amount formatted for the active language, e.g. 1999 -> '€19.99'."""
-    currency = currency or settings.SHOP_CURRENCY
-    amount = Decimal(int(minor)).scaleb(-currency_places(currency))
-    return format_currency(amount, currency, locale=to_locale(get_language() or settings.LANGUAGE_CODE))
+    locale = to_locale(get_language() or settings.LANGUAGE_CODE)
+    return _formatted(int(minor), currency or settings.SHOP_CURRENCY, locale)
+
+
+# Babel looks the locale's patterns up on every call; a shop shows the same few hundred prices over and over.
+@lru_cache(maxsize=8192)
+def _formatted(minor: int, currency: str, locale: str) -> str:
+    return format_currency(Decimal(minor).scaleb(-currency_places(currency)), currency, locale=locale)
 
 
 def parse_major(text: str, currency: str | None = None) -> int | None:
