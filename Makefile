@@ -73,6 +73,8 @@ test-mongo: install-dev
 
 bench: install-dev
 	$(PY) bench/storefront.py $(BENCH_ARGS)
+	$(PY) bench/checkout.py
+	$(PY) bench/import.py
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-* media/items/demo

@@ -98,7 +98,7 @@ def _demo_image(leaf: str, variant: int, noun: str) -> str:
     name = f"items/demo/{slugify(leaf)}-{variant}.png"
     if not default_storage.exists(name):
         colour = COLOURS[(sum(map(ord, leaf)) + variant) % len(COLOURS)]
-        default_storage.save(name, ContentFile(_image_bytes(noun, colour)))
+        default_storage.save(name, ContentFile(_image_bytes(leaf, colour)))
     return name
 
 
