@@ -48,15 +48,14 @@ class Item(models.Model):
         indexes = [
             models.Index(fields=["is_active", "-created_at"], name="item_active_newest"),
             models.Index(fields=["is_active", "price_minor"], name="item_active_price"),
-            models.Index(fields=["category", "is_active"], name="item_category_active"),
+            # Category pages and "more from this category" walk it newest first and stop after a page.
+            models.Index(fields=["category", "-created_at"], name="item_category_newest"),
             models.Index(fields=["seller", "is_active"], name="item_seller_active"),
             # SQLite compiles is_active=True to a bare `WHERE is_active`, which cannot use the composite indexes
-            # above; these single-column ones serve each sort order (scanned backwards for descending ones) and
-            # the catalog version (Max of updated_at).
+            # above; these single-column ones serve each sort order (scanned backwards for descending ones).
             models.Index(fields=["created_at"], name="item_created"),
             models.Index(fields=["price_minor"], name="item_price"),
             models.Index(fields=["title"], name="item_title"),
-            models.Index(fields=["updated_at"], name="item_updated"),
         ]
 
     def __str__(self) -> str:
