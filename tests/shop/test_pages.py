@@ -52,6 +52,12 @@ def test_home_page_has_landmarks_skip_link_and_local_bootstrap(client):
     assert "cdn" not in html.lower()
 
 
+def test_favicon_redirects_to_the_static_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("/static/favicon.svg")
+
+
 def test_health_view_answers_ok(client):
     assert client.get("/health/").content == b"ok"
 
