@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from orders.exceptions import IllegalTransition
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services import cancel_order, clear_flag, mark_delivered, mark_shipped
+from shop.admin_mixins import ReadOnlyAdminMixin
 from shop.exceptions import ShopError
 from shop.money import format_money
 
@@ -70,7 +71,7 @@ def orders_phrase(count: int) -> str:
     return f"{count} order" if count == 1 else f"{count} orders"
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderLine
     extra = 0
     fields = ("title", "sku", "unit_price", "quantity", "line_total", "seller")
@@ -79,15 +80,6 @@ class OrderLineInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OrderLine]:
         return super().get_queryset(request).select_related("seller")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="unit price")
     def unit_price(self, line: OrderLine) -> str:
@@ -172,7 +164,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderLine)
-class OrderLineAdmin(admin.ModelAdmin):
+class OrderLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Order lines, read-only: a seller sees only the lines of their own items, with the buyer's shipping details
     while the order is to ship or shipped (nothing else about the buyer); staff see every line. Scoping is in
     `get_queryset`, which every admin URL goes through, so another seller's line answers as a missing one does."""
@@ -225,15 +217,6 @@ class OrderLineAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         return self.get_fields(request, obj)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @staticmethod
     def _shipping(line: OrderLine, name: str) -> str:

@@ -16,25 +16,13 @@ from orders.models import Order
 from payments.exceptions import PaymentGatewayError
 from payments.models import Payment, PaymentEvent
 from payments.services import refund_order
+from shop.admin_mixins import ReadOnlyAdminMixin
 from shop.exceptions import ShopError
 from shop.money import format_money
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """A record of what happened: viewable, never added, changed or deleted."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("session_id", "order", "gateway", "attempt", "status", "amount", "refunded", "created_at")
     list_filter = ("gateway", "status")
     list_select_related = ("order",)
@@ -53,7 +41,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PaymentEvent)
-class PaymentEventAdmin(ReadOnlyAdmin):
+class PaymentEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("event_id", "type", "outcome", "received_at")
     list_filter = ("type", "outcome")
     search_fields = ("event_id",)
@@ -61,21 +49,12 @@ class PaymentEventAdmin(ReadOnlyAdmin):
     readonly_fields = fields
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Payment
     extra = 0
     fields = ("gateway", "attempt", "status", "amount", "refunded", "payment_intent", "created_at")
     readonly_fields = fields
     ordering = ("attempt",)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="amount")
     def amount(self, payment: Payment) -> str:
