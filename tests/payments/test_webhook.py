@@ -48,6 +48,17 @@ def test_webhook_refuses_bad_missing_or_stale_signatures(client, open_payment, f
     assert not PaymentEvent.objects.exists()
 
 
+def test_webhook_without_a_configured_secret_refuses_events_signed_with_an_empty_key(
+    client, open_payment, fake_stripe, settings
+):
+    settings.STRIPE_WEBHOOK_SECRET = ""
+    session = fake_stripe.complete_session(open_payment.session_id)
+    response = post_event(client, fake_stripe.make_event("checkout.session.completed", session), secret="")
+    assert response.status_code == 400
+    assert status_of(open_payment) == (OrderStatus.PENDING_PAYMENT, PaymentStatus.OPEN)
+    assert not PaymentEvent.objects.exists()
+
+
 def test_webhook_refuses_a_tampered_body_and_bad_json(client, db):
     from tests.fake_stripe import sign_payload
 
