@@ -94,6 +94,7 @@ def _site_env(workdir: Path, port: int, mongodb_uri: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "MONGODB_"))}
     env.update(
         DJANGO_DEBUG="0",
+        PAYMENTS_DEMO_GATEWAY="1",  # the checkout benchmark pays through the demo gateway
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DJANGO_SECURE_SSL_REDIRECT="0",

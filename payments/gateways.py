@@ -257,6 +257,21 @@ def gateway_named(name: str) -> PaymentGateway:
     return StripeGateway()
 
 
+def ensure_demo_gateway_enabled() -> None:
+    """The demo gateway marks orders paid without money moving: a production shop must opt in to it.
+
+    Raises: PaymentGatewayError when settings.PAYMENTS_DEMO_GATEWAY is off.
+    """
+    if not settings.PAYMENTS_DEMO_GATEWAY:
+        raise PaymentGatewayError("Payments are not configured on this shop.", retryable=False)
+
+
 def get_gateway() -> PaymentGateway:
-    """Stripe when STRIPE_SECRET_KEY is set, else the demo gateway."""
-    return StripeGateway() if settings.STRIPE_SECRET_KEY else DemoGateway()
+    """Stripe when STRIPE_SECRET_KEY is set, else the demo gateway if it is enabled.
+
+    Raises: PaymentGatewayError when neither is configured.
+    """
+    if settings.STRIPE_SECRET_KEY:
+        return StripeGateway()
+    ensure_demo_gateway_enabled()
+    return DemoGateway()

@@ -22,7 +22,15 @@ from orders.models import OrderStatus
 from orders.selectors import is_payable, order_by_number, order_lines, payment_deadline, stale_pending_orders
 from orders.services import expire_order, flag_order, mark_order_paid, mark_refunded
 from payments.exceptions import OrderNotPayable, PaymentGatewayError, PaymentInProgress, RefundNotPossible
-from payments.gateways import CheckoutLine, CheckoutRequest, DemoGateway, SessionInfo, gateway_named, get_gateway
+from payments.gateways import (
+    CheckoutLine,
+    CheckoutRequest,
+    DemoGateway,
+    SessionInfo,
+    ensure_demo_gateway_enabled,
+    gateway_named,
+    get_gateway,
+)
 from payments.models import Gateway, Payment, PaymentEvent, PaymentStatus
 from payments.selectors import latest_payment, paid_payment, payment_by_session
 
@@ -241,8 +249,9 @@ def confirm_checkout_session(*, session_id: str) -> tuple[Payment | None, str]:
 def pay_demo_session(*, session_id: str) -> tuple[Payment, str]:
     """The demo page's Pay button: plays Stripe's part, then runs the same fulfilment as the webhook.
 
-    Raises: OrderNotPayable (not a demo session, or no longer payable).
+    Raises: OrderNotPayable (not a demo session, or no longer payable), PaymentGatewayError (demo gateway off).
     """
+    ensure_demo_gateway_enabled()
     payment = payment_by_session(session_id=session_id)
     if payment is None or payment.gateway != Gateway.DEMO:
         raise OrderNotPayable("No such demo payment.")

@@ -314,6 +314,8 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# The demo gateway marks orders paid with no money moving: on in development, opt-in in production.
+PAYMENTS_DEMO_GATEWAY = env.bool("PAYMENTS_DEMO_GATEWAY", default=DEBUG)
 # A hanging Stripe must not hold a gunicorn worker for long.
 STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
 # Unpaid orders expire (stock released) after this; demo payment links expire with it.

@@ -83,3 +83,18 @@ def test_demo_page_of_a_cancelled_order_cannot_pay(client, user, item):
     assert "can no longer be used" in client.get(payment.checkout_url).content.decode()
     client.post(payment.checkout_url)
     assert Order.objects.get().status == OrderStatus.CANCELLED and not mail.outbox
+
+
+def test_without_stripe_keys_production_takes_no_demo_payments(client, user, item, settings):
+    payment = start_payment(order=place(user, (item, 1)), site_url=SITE)
+    settings.PAYMENTS_DEMO_GATEWAY = False  # production's default: the demo gateway is opt-in
+
+    paid = client.post(payment.checkout_url, follow=True)
+    client.force_login(user)
+    again = client.get(reverse("payments:start", kwargs={"number": payment.order.number}), follow=True)
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.OPEN and Order.objects.get().status == OrderStatus.PENDING_PAYMENT
+    assert "Payments are not configured" in paid.content.decode()
+    assert "Payments are not configured" in again.content.decode()
+    assert Payment.objects.count() == 1 and not mail.outbox
