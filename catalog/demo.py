@@ -145,7 +145,7 @@ def _demo_item(number: int, leaf: Category, sellers: list[User], rng: random.Ran
         title=title,
         slug=f"{slugify(title)}-{number}",
         description=(
-            f"A {title.lower()} from our {leaf.name.lower()} range. Made to last, easy to care for, "
+            f"{title}, from our {leaf.name.lower()} range: made to last, easy to care for, "
             f"and chosen by our buyers for everyday use."
         ),
         price_minor=rng.choice([499, 799, 999, 1250, 1499, 1999, 2499, 2999, 3999, 4999, 7999, 12900]),
