@@ -58,23 +58,27 @@ class MajorUnitsField(forms.CharField):
         return minor
 
 
+# What the item form edits, in order (the admin adds the read-only timestamps).
+EDITABLE_FIELDS = [
+    "title",
+    "slug",
+    "sku",
+    "seller",
+    "category",
+    "description",
+    "price_minor",
+    "stock",
+    "is_active",
+    "image",
+]
+
+
 class ItemAdminForm(forms.ModelForm):
     price_minor = MajorUnitsField(label=f"Price ({settings.SHOP_CURRENCY})", help_text="In major units, e.g. 12.50.")
 
     class Meta:
         model = Item
-        fields = [
-            "title",
-            "slug",
-            "sku",
-            "seller",
-            "category",
-            "description",
-            "price_minor",
-            "stock",
-            "is_active",
-            "image",
-        ]
+        fields = EDITABLE_FIELDS
 
     def clean_image(self):
         image = self.cleaned_data.get("image")
@@ -125,20 +129,7 @@ class ItemAdmin(admin.ModelAdmin):
     list_select_related = ["category", "seller"]
     search_fields = ["title", "sku"]
     readonly_fields = ["created_at", "updated_at"]
-    fields = [
-        "title",
-        "slug",
-        "sku",
-        "seller",
-        "category",
-        "description",
-        "price_minor",
-        "stock",
-        "is_active",
-        "image",
-        "created_at",
-        "updated_at",
-    ]
+    fields = [*EDITABLE_FIELDS, "created_at", "updated_at"]
     prepopulated_fields = {"slug": ["title"]}
     list_per_page = 50
 
