@@ -77,4 +77,4 @@ bench: install-dev
 	$(PY) bench/import.py
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-* media/items/demo
+	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-* media/items/demo var/cache

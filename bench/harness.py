@@ -101,6 +101,7 @@ def _site_env(workdir: Path, port: int, mongodb_uri: str) -> dict[str, str]:
         DJANGO_LOG_LEVEL="WARNING",
         SQLITE_PATH=str(workdir / "bench.sqlite3"),
         DJANGO_MEDIA_ROOT=str(workdir / "media"),
+        DJANGO_CACHE_DIR=str(workdir / "cache"),
         PYTHONUNBUFFERED="1",
     )
     if mongodb_uri:

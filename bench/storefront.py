@@ -5,8 +5,8 @@
 Builds a demo catalog in a scratch database, serves it with gunicorn (2 workers, production settings) and loads each
 page with wrk: the baseline `/health/`, the catalog list, category pages, a search rotating over 600 queries, item
 pages rotating over 1,000 items and a signed-in shopper's 5-line cart. Each page first gets a warm-up run as long as
-the measured one (the catalog cache is per worker, as in production). Prints req/s, p50, p99 and the ratio to the
-baseline; on SQLite exits 1 if a target of the issue is missed.
+the measured one. Prints req/s, p50, p99 and the ratio to the baseline; on SQLite exits 1 if a target of the issue
+is missed.
 """
 
 from __future__ import annotations
@@ -79,17 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="run with DATABASES CONN_MAX_AGE set to this (persistent connections); default: shop.settings as is",
     )
-    parser.add_argument(
-        "--cache-entries",
-        type=int,
-        default=None,
-        help="run with the local-memory cache holding this many entries (Django's default is 300)",
-    )
     args = parser.parse_args(argv)
     settings_lines = []
-    if args.cache_entries is not None:
-        settings_lines.append(f'CACHES["default"].setdefault("OPTIONS", {{}})["MAX_ENTRIES"] = {args.cache_entries}')
-        print(f"Settings: cache MAX_ENTRIES={args.cache_entries}")
     if args.conn_max_age is not None:
         settings_lines.append(f'DATABASES["default"]["CONN_MAX_AGE"] = {args.conn_max_age}')
         print(f"Settings: shop.settings with CONN_MAX_AGE={args.conn_max_age}")

@@ -1,7 +1,10 @@
 """Reads on the catalog. Shoppers only ever see active items."""
 
+import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
@@ -21,6 +24,7 @@ SORTS = {
 }
 DEFAULT_SORT = "newest"
 REVISION_NAME = "catalog"
+VERSION_CACHE_KEY = "catalog:version"
 
 
 def visible_items() -> QuerySet[Item]:
@@ -130,14 +134,24 @@ class CatalogVersion:
 
 
 def catalog_version() -> CatalogVersion:
-    """The catalog's current revision, read from the database (one indexed row) on every call.
+    """The catalog's current version: equal versions, equal shopper-visible catalog. Read on every catalog request.
 
-    Every write a shopper could see moves it: `Item`/`Category` saves and deletions (catalog receivers), and
-    `reserve_stock`, `release_stock`, `update_items` and the demo loader (`catalog.services.bump_catalog_revision`).
+    Every write a shopper could see replaces it (`catalog.services.bump_catalog_revision`, called by the catalog
+    receivers, stock moves, bulk updates, imports and the demo loader). With `CATALOG_VERSION_IN_CACHE` it is a
+    token in the shared cache (one cache read); otherwise, or when the cache fails, the revision row in the database.
     """
-    # The cheapest read the ORM offers (no ordering, no datetime parsing): it runs on every catalog request.
+    if settings.CATALOG_VERSION_IN_CACHE:
+        token = cache.get(VERSION_CACHE_KEY)
+        if token is None:
+            # A missing token (first request, cache cleared or evicted) is replaced by a new one, never reused, so
+            # nothing cached under an older token can come back.
+            cache.add(VERSION_CACHE_KEY, secrets.token_hex(8), timeout=None)
+            token = cache.get(VERSION_CACHE_KEY)
+        if token is not None:
+            return CatalogVersion(key=f"t{token}")
+    # The cheapest read the ORM offers (no ordering, no datetime parsing).
     numbers = list(CatalogRevision.objects.filter(name=REVISION_NAME).values_list("number", flat=True))
-    return CatalogVersion(key=str(numbers[0]) if numbers else "0")
+    return CatalogVersion(key=f"r{numbers[0] if numbers else 0}")
 
 
 def low_stock_items(*, below: int = 5, seller=None, limit: int = 20) -> list[Item]:

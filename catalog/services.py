@@ -2,6 +2,8 @@
 
 import secrets
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -9,14 +11,23 @@ from django.utils.text import slugify
 
 from catalog.exceptions import CatalogError
 from catalog.models import CatalogRevision, Item
-from catalog.selectors import REVISION_NAME
+from catalog.selectors import REVISION_NAME, VERSION_CACHE_KEY
 
 
 def bump_catalog_revision() -> None:
-    """Tells every worker that the shopper-visible catalog changed: one atomic increment of a shared row.
+    """Tells every worker that the shopper-visible catalog changed: one atomic increment of a shared row, then a new
+    version token in the shared cache (see `catalog.selectors.catalog_version`). Call it after the change is stored.
 
     Called after each write that bypasses `save()`/`delete()` (those are covered by catalog receivers).
     """
+    _increment_revision_row()
+    if settings.CATALOG_VERSION_IN_CACHE:
+        # A fresh random token, not a counter: a page cached under a token was rendered after that token was
+        # written, so after every change it describes; a token is never written twice.
+        cache.set(VERSION_CACHE_KEY, secrets.token_hex(8), timeout=None)
+
+
+def _increment_revision_row() -> None:
     bumped = CatalogRevision.objects.filter(name=REVISION_NAME).update(
         number=F("number") + 1, changed_at=timezone.now()
     )
@@ -25,7 +36,7 @@ def bump_catalog_revision() -> None:
             with transaction.atomic():  # a savepoint on SQLite; on MongoDB the unique index alone decides
                 CatalogRevision.objects.create(name=REVISION_NAME, number=1)
         except IntegrityError:  # another worker created it first
-            bump_catalog_revision()
+            _increment_revision_row()
 
 
 def reserve_stock(*, item_id: object, quantity: int) -> bool:

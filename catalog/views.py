@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 from django.views.generic import TemplateView
 
 from catalog.forms import ItemFilterDisplayForm, ItemFilterForm, ItemFilters
-from catalog.page_cache import CSRF_PLACEHOLDER, cached_fragment, is_anonymous_visitor, with_csrf
+from catalog.page_cache import cached_fragment, is_anonymous_visitor
 from catalog.selectors import (
     catalog_version,
     category_list,
@@ -21,6 +21,7 @@ from catalog.selectors import (
     related_items,
     top_categories,
 )
+from shop.fragments import CSRF_PLACEHOLDER, with_csrf
 
 
 class CachedFragmentMixin:

@@ -184,14 +184,25 @@ CACHE_URL = env.str("CACHE_URL", default="")
 if CACHE_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 else:
-    # Big enough for every item page and a good share of searches of a 10,000-item catalog.
+    # One cache on this host's disk (diskcache: SQLite underneath), shared by every gunicorn worker and every
+    # manage.py command: a page rendered by one worker serves them all, and a catalog change made anywhere on the
+    # host is seen by all of them on their next request. Values stay inside its database (no file per entry).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "shop",
-            "OPTIONS": {"MAX_ENTRIES": env.int("DJANGO_LOCMEM_CACHE_ENTRIES", default=20000)},
+            "BACKEND": "shop.cache.HostDiskCache",
+            "LOCATION": str(env.path("DJANGO_CACHE_DIR", default=BASE_DIR / "var" / "cache")),
+            "OPTIONS": {
+                "size_limit": env.int("DJANGO_CACHE_SIZE_MB", default=512) * 2**20,
+                "disk_min_file_size": 2**20,
+            },
         }
     }
+
+# Cached catalog pages are keyed by a version token that every catalog change replaces. It is kept in the cache
+# when every process that can change the catalog shares that cache (Redis, or one SQLite host's disk cache);
+# on MongoDB without CACHE_URL there may be several app servers with a disk cache each, so every request reads
+# the catalog revision from the database instead.
+CATALOG_VERSION_IN_CACHE = env.bool("CATALOG_VERSION_IN_CACHE", default=bool(CACHE_URL) or not USE_MONGODB)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 

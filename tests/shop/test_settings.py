@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "x7#Lq2!vR9@pZ4$wK8^mN3&bT6*cY1(hJ5)dF0-gS2+eA7=uQ9"
 
@@ -53,3 +55,21 @@ def test_check_deploy_prints_no_warnings_with_secrets_set():
 def test_development_needs_no_variables_with_debug_on():
     result = _run(["check"], DJANGO_DEBUG="1")
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "env, backend, version_in_cache",
+    [
+        ({}, "shop.cache.HostDiskCache", True),  # one SQLite host: its workers share the disk cache
+        ({"CACHE_URL": "redis://127.0.0.1:6379/1"}, "django.core.cache.backends.redis.RedisCache", True),
+        ({"MONGODB_URI": "mongodb://127.0.0.1:1"}, "shop.cache.HostDiskCache", False),  # maybe several hosts
+    ],
+)
+def test_cache_and_catalog_version_follow_the_deployment(tmp_path, env, backend, version_in_cache):
+    code = "from django.conf import settings as s; c = s.CACHES['default']; print(c['BACKEND'], c['LOCATION'])"
+    code += "; print(s.CATALOG_VERSION_IN_CACHE)"
+    result = _run(["shell", "-c", code], DJANGO_DEBUG="1", DJANGO_CACHE_DIR=str(tmp_path), **env)
+    assert result.returncode == 0, result.stderr
+    location_line, flag_line = result.stdout.strip().splitlines()[-2:]
+    assert location_line.split() == [backend, env.get("CACHE_URL", str(tmp_path))]
+    assert flag_line == str(version_in_cache)

@@ -1,0 +1,33 @@
+import os
+
+from shop.release import release_key
+
+
+def _key() -> str:
+    release_key.cache_clear()
+    return release_key()
+
+
+def test_release_key_changes_when_a_template_or_module_is_deployed(settings, tmp_path):
+    settings.BASE_DIR = tmp_path
+    settings.STATIC_ROOT = tmp_path / "staticfiles"
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "catalog").mkdir()
+    template = tmp_path / "templates" / "base.html"
+    template.write_text("<html>")
+    module = tmp_path / "catalog" / "views.py"
+    module.write_text("x = 1\n")
+    try:
+        first = _key()
+        assert _key() == first  # the same files, the same key: every worker of a release agrees
+
+        os.utime(template, ns=(1, 1))
+        second = _key()
+        assert second != first
+        module.write_text("x = 22\n")
+        assert _key() != second
+        (tmp_path / "catalog" / "notes.md").write_text("not code")
+        third = _key()
+        assert _key() == third
+    finally:
+        release_key.cache_clear()
