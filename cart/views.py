@@ -3,23 +3,43 @@ was."""
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from cart.forms import CartAddForm, CartItemForm, CartQuantityForm
-from cart.selectors import cart_for, owner_for
+from cart.selectors import CartSummary, cart_for, owner_for
 from cart.services import add_to_cart, empty_cart, remove_from_cart, set_quantity
 from shop.exceptions import ShopError
+from shop.fragments import CSRF_PLACEHOLDER, cached_render, with_csrf
+
+
+def _rendered_from(cart: CartSummary) -> tuple:
+    """Everything of the cart that its body shows: equal tuples render equal HTML."""
+    return tuple(
+        (str(item.pk), item.slug, item.title, item.image.name, item.price_minor, item.stock, item.is_active, quantity)
+        for item, quantity in ((line.item, line.quantity) for line in cart.lines)
+    )
 
 
 class CartView(TemplateView):
+    """The cart with current prices and stock. Its body is rendered once per distinct content and then cached."""
+
     template_name = "cart/cart_detail.html"
+    body_template_name = "cart/partials/_cart_body.html"
 
     def get_context_data(self, **kwargs):
         cart = cart_for(owner=owner_for(self.request))
+        body = cached_render(
+            name="cart",
+            parts=_rendered_from(cart),
+            build=lambda: render_to_string(
+                self.body_template_name, {"cart": cart, "csrf_placeholder": CSRF_PLACEHOLDER}
+            ),
+        )
         # The badge reuses the summary instead of counting again.
-        return super().get_context_data(cart=cart, cart_count=cart.count, **kwargs)
+        return super().get_context_data(body=with_csrf(body, self.request), cart_count=cart.count, **kwargs)
 
 
 def _back(request, fallback: str = "cart:detail"):

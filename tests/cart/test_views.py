@@ -3,7 +3,7 @@ from django.test import Client
 from django.urls import reverse
 
 from cart.selectors import CartOwner, cart_for_user
-from cart.services import add_to_cart
+from cart.services import add_to_cart, set_quantity
 from catalog.services import update_items
 from tests.factories import PASSWORD, ItemFactory, UserFactory
 
@@ -107,6 +107,34 @@ def test_cart_page_flags_problem_lines_and_blocks_checkout(client, make_item):
     assert "Only 1 left. Lower the quantity to check out." in html
     assert "Fix the marked lines first." in html and "disabled" in html
     assert reverse("orders:checkout") not in html
+
+
+def test_cached_cart_body_follows_prices_stock_and_quantities(client, make_item):
+    user = UserFactory()
+    item = make_item(title="Fine Pan", stock=5, price_minor=1000)
+    add_to_cart(owner=CartOwner(user=user), item_id=item.pk, quantity=2)
+    client.force_login(user)
+    first = client.get(CART)
+    assert "€20.00" in first.content.decode() and 'value="2"' in first.content.decode()
+    body = "cart/partials/_cart_body.html"
+    assert body in [t.name for t in first.templates]
+    again = client.get(CART)
+    assert body not in [t.name for t in again.templates] and "€20.00" in again.content.decode()  # from the cache
+
+    update_items(item_ids=[item.pk], price_minor=900)
+    assert "€18.00" in client.get(CART).content.decode()
+    set_quantity(owner=CartOwner(user=user), item_id=item.pk, quantity=3)
+    assert "€27.00" in client.get(CART).content.decode()
+    update_items(item_ids=[item.pk], stock=1)
+    assert "Only 1 left. Lower the quantity to check out." in client.get(CART).content.decode()
+
+    other = UserFactory()
+    add_to_cart(owner=CartOwner(user=other), item_id=item.pk, quantity=1)
+    client.force_login(other)
+    mine = client.get(CART)
+    assert "€9.00" in mine.content.decode() and 'value="3"' not in mine.content.decode()
+    token = mine.context["csrf_token"]
+    assert str(token) and f'value="{token}"' in mine.content.decode()  # this response's own CSRF token
 
 
 @pytest.mark.parametrize("lines", [1, 24])
