@@ -2,12 +2,14 @@
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import Sum
 
 from cart.models import CartLine
 from catalog.models import Item
 from catalog.selectors import items_by_ids
+from shop.fragments import cached_render, version_token
 
 SESSION_KEY = "cart"
 
@@ -117,8 +119,32 @@ def cart_for(*, owner: CartOwner) -> CartSummary:
     return cart_for_session(session=owner.session)
 
 
-def cart_count(*, owner: CartOwner) -> int:
-    """How many units the cart holds, for the navigation badge (one query for a stored cart, none otherwise)."""
+def cart_version_key(*, user) -> str:
+    """Where the version token of a user's stored cart lives in the cache (see `shop.fragments`)."""
+    return f"cart:version:{user.pk}"
+
+
+def cart_version(*, owner: CartOwner) -> str | None:
+    """A value that changes whenever the owner's cart lines change, read without a query; None when a stored cart
+    has no token to offer (`settings.CACHE_IS_SHARED` off, or the cache not answering). It says nothing about the
+    items' prices or stock: pair it with `catalog.selectors.catalog_version()` for what a page shows."""
     if owner.is_stored:
-        return CartLine.objects.filter(cart__user_id=owner.user.pk).aggregate(n=Sum("quantity"))["n"] or 0
-    return sum(session_quantities(session=owner.session).values())
+        return version_token(cart_version_key(user=owner.user)) if settings.CACHE_IS_SHARED else None
+    return repr(sorted(session_quantities(session=owner.session).items()))
+
+
+def cart_count(*, owner: CartOwner) -> int:
+    """How many units the cart holds, for the navigation badge: no query for a session cart, nor for a stored one
+    whose count is cached under its version; else one."""
+    if not owner.is_stored:
+        return sum(session_quantities(session=owner.session).values())
+    version = cart_version(owner=owner)
+    if version is None:
+        return _stored_count(owner.user)
+    return cached_render(
+        name="cart-count", parts=(str(owner.user.pk), version), build=lambda: _stored_count(owner.user)
+    )
+
+
+def _stored_count(user) -> int:
+    return CartLine.objects.filter(cart__user_id=user.pk).aggregate(n=Sum("quantity"))["n"] or 0

@@ -1,10 +1,17 @@
-"""Writes on carts. Quantities are checked against current stock; prices are never taken from a client."""
+"""Writes on carts. Quantities are checked against current stock; prices are never taken from a client.
+
+Every change to a stored cart ends with `_stored_cart_changed`, which replaces the cart's version token: cached cart
+pages and badges are keyed by it (`cart.selectors.cart_version`).
+"""
+
+from django.conf import settings
 
 from cart.exceptions import InvalidQuantity, ItemUnavailable, NotEnoughStock
 from cart.models import Cart, CartLine
-from cart.selectors import SESSION_KEY, CartOwner, session_quantities
+from cart.selectors import SESSION_KEY, CartOwner, cart_version_key, session_quantities
 from catalog.models import Item
 from catalog.selectors import items_by_ids, sellable_item
+from shop.fragments import replace_version_token
 
 MAX_LINE_QUANTITY = 999
 
@@ -40,10 +47,16 @@ def _current_quantity(owner: CartOwner, item: Item) -> int:
     return session_quantities(session=owner.session).get(str(item.pk), 0)
 
 
+def _stored_cart_changed(user) -> None:
+    if settings.CACHE_IS_SHARED:
+        replace_version_token(cart_version_key(user=user))
+
+
 def _store_quantity(owner: CartOwner, item: Item, quantity: int) -> None:
     if owner.is_stored:
         cart, _ = Cart.objects.get_or_create(user_id=owner.user.pk)
         CartLine.objects.update_or_create(cart=cart, item=item, defaults={"quantity": quantity})
+        _stored_cart_changed(owner.user)
     else:
         quantities = session_quantities(session=owner.session)
         quantities[str(item.pk)] = quantity
@@ -85,7 +98,10 @@ def remove_from_cart(*, owner: CartOwner, item_id: object) -> bool:
         # Compared as strings, so that a malformed id simply matches nothing on either backend.
         lines = CartLine.objects.filter(cart__user_id=owner.user.pk).values_list("pk", "item_id")
         line_ids = [pk for pk, item_pk in lines if str(item_pk) == key]
-        return bool(line_ids) and CartLine.objects.filter(pk__in=line_ids).delete()[0] > 0
+        removed = bool(line_ids) and CartLine.objects.filter(pk__in=line_ids).delete()[0] > 0
+        if removed:
+            _stored_cart_changed(owner.user)
+        return removed
     quantities = session_quantities(session=owner.session)
     removed = quantities.pop(key, None) is not None
     owner.session[SESSION_KEY] = quantities
@@ -96,7 +112,9 @@ def empty_cart(*, owner: CartOwner) -> None:
     """Removes every line of the owner's cart."""
     if owner.is_stored:
         line_ids = list(CartLine.objects.filter(cart__user_id=owner.user.pk).values_list("pk", flat=True))
-        CartLine.objects.filter(pk__in=line_ids).delete()
+        if line_ids:
+            CartLine.objects.filter(pk__in=line_ids).delete()
+            _stored_cart_changed(owner.user)
     else:
         owner.session.pop(SESSION_KEY, None)
 
@@ -111,20 +129,23 @@ def merge_session_cart(*, user, session) -> list[str]:
     items = items_by_ids(ids=list(quantities))
     cart, _ = Cart.objects.get_or_create(user_id=user.pk)
     stored = {str(line.item_id): line for line in CartLine.objects.filter(cart=cart)}
-    for pk, quantity in quantities.items():
-        item = items.get(pk)
-        if item is None or not item.is_active or item.stock == 0:
-            title = item.title if item else "An item"
-            notices.append(f"{title} is no longer available and was not added to your cart.")
-            continue
-        existing = stored[pk].quantity if pk in stored else 0
-        wanted = existing + quantity
-        merged = min(wanted, item.stock, MAX_LINE_QUANTITY)
-        if merged < wanted:
-            notices.append(f"Only {item.stock} of {item.title} available: your cart now holds {merged}.")
-        if pk in stored:
-            CartLine.objects.filter(pk=stored[pk].pk).update(quantity=merged)
-        else:
-            CartLine.objects.create(cart=cart, item=item, quantity=merged)
+    try:
+        for pk, quantity in quantities.items():
+            item = items.get(pk)
+            if item is None or not item.is_active or item.stock == 0:
+                title = item.title if item else "An item"
+                notices.append(f"{title} is no longer available and was not added to your cart.")
+                continue
+            existing = stored[pk].quantity if pk in stored else 0
+            wanted = existing + quantity
+            merged = min(wanted, item.stock, MAX_LINE_QUANTITY)
+            if merged < wanted:
+                notices.append(f"Only {item.stock} of {item.title} available: your cart now holds {merged}.")
+            if pk in stored:
+                CartLine.objects.filter(pk=stored[pk].pk).update(quantity=merged)
+            else:
+                CartLine.objects.create(cart=cart, item=item, quantity=merged)
+    finally:  # whatever was written before a failure must not hide behind the old token
+        _stored_cart_changed(user)
     session.pop(SESSION_KEY, None)
     return notices

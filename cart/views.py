@@ -9,8 +9,9 @@ from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from cart.forms import CartAddForm, CartItemForm, CartQuantityForm
-from cart.selectors import CartSummary, cart_for, owner_for
+from cart.selectors import CartSummary, cart_for, cart_version, owner_for
 from cart.services import add_to_cart, empty_cart, remove_from_cart, set_quantity
+from catalog.selectors import catalog_version
 from shop.exceptions import ShopError
 from shop.fragments import CSRF_PLACEHOLDER, cached_render, with_csrf
 
@@ -24,22 +25,30 @@ def _rendered_from(cart: CartSummary) -> tuple:
 
 
 class CartView(TemplateView):
-    """The cart with current prices and stock. Its body is rendered once per distinct content and then cached."""
+    """The cart with current prices and stock. Its body is rendered once per distinct content and then cached:
+    under the cart's and the catalog's versions when they can be read without a query, else under the lines."""
 
     template_name = "cart/cart_detail.html"
     body_template_name = "cart/partials/_cart_body.html"
 
+    def _render_body(self, cart: CartSummary) -> dict:
+        context = {"cart": cart, "csrf_placeholder": CSRF_PLACEHOLDER}
+        return {"html": render_to_string(self.body_template_name, context), "count": cart.count}
+
+    def _body(self, owner) -> dict:
+        version = cart_version(owner=owner)
+        if version is None:
+            cart = cart_for(owner=owner)
+            return cached_render(
+                name="cart", parts=("lines", _rendered_from(cart)), build=lambda: self._render_body(cart)
+            )
+        parts = ("versions", catalog_version().key, version)
+        return cached_render(name="cart", parts=parts, build=lambda: self._render_body(cart_for(owner=owner)))
+
     def get_context_data(self, **kwargs):
-        cart = cart_for(owner=owner_for(self.request))
-        body = cached_render(
-            name="cart",
-            parts=_rendered_from(cart),
-            build=lambda: render_to_string(
-                self.body_template_name, {"cart": cart, "csrf_placeholder": CSRF_PLACEHOLDER}
-            ),
-        )
-        # The badge reuses the summary instead of counting again.
-        return super().get_context_data(body=with_csrf(body, self.request), cart_count=cart.count, **kwargs)
+        body = self._body(owner_for(self.request))
+        # The badge reuses the body's count instead of counting again.
+        return super().get_context_data(body=with_csrf(body["html"], self.request), cart_count=body["count"], **kwargs)
 
 
 def _back(request, fallback: str = "cart:detail"):

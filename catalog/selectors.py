@@ -1,15 +1,14 @@
 """Reads on the catalog. Shoppers only ever see active items."""
 
-import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 
 from catalog.models import CatalogRevision, Category, Item
+from shop.fragments import version_token
 
 PAGE_SIZE = 24
 SEARCH_MAX_LENGTH = 100
@@ -137,18 +136,12 @@ def catalog_version() -> CatalogVersion:
     """The catalog's current version: equal versions, equal shopper-visible catalog. Read on every catalog request.
 
     Every write a shopper could see replaces it (`catalog.services.bump_catalog_revision`, called by the catalog
-    receivers, stock moves, bulk updates, imports and the demo loader). With `CATALOG_VERSION_IN_CACHE` it is a
+    receivers, stock moves, bulk updates, imports and the demo loader). With `CACHE_IS_SHARED` it is a
     token in the shared cache (one cache read); otherwise, or when the cache fails, the revision row in the database.
     """
-    if settings.CATALOG_VERSION_IN_CACHE:
-        token = cache.get(VERSION_CACHE_KEY)
-        if token is None:
-            # A missing token (first request, cache cleared or evicted) is replaced by a new one, never reused, so
-            # nothing cached under an older token can come back.
-            cache.add(VERSION_CACHE_KEY, secrets.token_hex(8), timeout=None)
-            token = cache.get(VERSION_CACHE_KEY)
-        if token is not None:
-            return CatalogVersion(key=f"t{token}")
+    token = version_token(VERSION_CACHE_KEY) if settings.CACHE_IS_SHARED else None
+    if token is not None:
+        return CatalogVersion(key=f"t{token}")
     # The cheapest read the ORM offers (no ordering, no datetime parsing).
     numbers = list(CatalogRevision.objects.filter(name=REVISION_NAME).values_list("number", flat=True))
     return CatalogVersion(key=f"r{numbers[0] if numbers else 0}")

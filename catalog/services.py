@@ -3,7 +3,6 @@
 import secrets
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -12,6 +11,7 @@ from django.utils.text import slugify
 from catalog.exceptions import CatalogError
 from catalog.models import CatalogRevision, Item
 from catalog.selectors import REVISION_NAME, VERSION_CACHE_KEY
+from shop.fragments import replace_version_token
 
 
 def bump_catalog_revision() -> None:
@@ -21,10 +21,8 @@ def bump_catalog_revision() -> None:
     Called after each write that bypasses `save()`/`delete()` (those are covered by catalog receivers).
     """
     _increment_revision_row()
-    if settings.CATALOG_VERSION_IN_CACHE:
-        # A fresh random token, not a counter: a page cached under a token was rendered after that token was
-        # written, so after every change it describes; a token is never written twice.
-        cache.set(VERSION_CACHE_KEY, secrets.token_hex(8), timeout=None)
+    if settings.CACHE_IS_SHARED:
+        replace_version_token(VERSION_CACHE_KEY)
 
 
 def _increment_revision_row() -> None:

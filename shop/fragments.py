@@ -1,11 +1,19 @@
-"""Rendered HTML kept in the shared cache, keyed by everything it was rendered from.
+"""Rendered HTML kept in the shared cache, keyed by everything it was rendered from, and the version tokens that
+such keys name.
 
 A fragment is rendered without the request, so nothing personal (user, messages, CSRF token) can end up in it;
 its forms carry `CSRF_PLACEHOLDER`, which `with_csrf` fills for each response. Keys also name the release, so a
 deploy never serves HTML rendered by older templates.
+
+A version token stands for the state of some data (the catalog, one cart) in a key, so that a cached page is checked
+with one cache read instead of a query. Every change to that data replaces the token with a new random one, after
+the change is stored; a page cached under a token was therefore rendered after every change before that token was
+written. A token is never written twice, so a lost or evicted token (replaced by a new one) cannot bring back a page.
+Only meaningful when `settings.CACHE_IS_SHARED`: a token in a cache that another server does not read is useless.
 """
 
 import hashlib
+import secrets
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -18,7 +26,7 @@ from shop.release import release_key
 T = TypeVar("T")
 
 FRAGMENT_TIMEOUT = 15 * 60
-CSRF_PLACEHOLDER = "<!--csrf-token-->"
+CSRF_PLACEHOLDER = mark_safe("<!--csrf-token-->")  # safe, so templates output it as it is
 
 
 def cached_render(*, name: str, parts: tuple, build: Callable[[], T]) -> T:
@@ -36,5 +44,25 @@ def cached_render(*, name: str, parts: tuple, build: Callable[[], T]) -> T:
 
 
 def with_csrf(html: str, request) -> SafeString:
-    """The cached HTML with this request's CSRF field in each form."""
-    return mark_safe(html.replace(CSRF_PLACEHOLDER, str(csrf_input(request))))  # noqa: S308 (HTML we rendered)
+    """The cached HTML with this request's CSRF field in each form (a page without forms sets no CSRF cookie)."""
+    if CSRF_PLACEHOLDER not in html:
+        return mark_safe(html)  # noqa: S308 (HTML we rendered)
+    # One masked token per response, as `{% csrf_token %}` gives within one template: masking draws random bytes.
+    field = getattr(request, "_csrf_field", None)
+    if field is None:
+        field = request._csrf_field = str(csrf_input(request))
+    return mark_safe(html.replace(CSRF_PLACEHOLDER, field))  # noqa: S308 (HTML we rendered)
+
+
+def version_token(key: str) -> str | None:
+    """The current token under `key`, a new one when there is none; None when the cache does not answer."""
+    token = cache.get(key)
+    if token is None:
+        cache.add(key, secrets.token_hex(8), timeout=None)
+        token = cache.get(key)
+    return token
+
+
+def replace_version_token(key: str) -> None:
+    """Marks the data behind `key` as changed. Call it after the change is stored."""
+    cache.set(key, secrets.token_hex(8), timeout=None)

@@ -198,11 +198,11 @@ else:
         }
     }
 
-# Cached catalog pages are keyed by a version token that every catalog change replaces. It is kept in the cache
-# when every process that can change the catalog shares that cache (Redis, or one SQLite host's disk cache);
-# on MongoDB without CACHE_URL there may be several app servers with a disk cache each, so every request reads
-# the catalog revision from the database instead.
-CATALOG_VERSION_IN_CACHE = env.bool("CATALOG_VERSION_IN_CACHE", default=bool(CACHE_URL) or not USE_MONGODB)
+# Whether every process that can change the shop's data (every app server, every manage.py command) uses this one
+# cache: Redis, or the disk cache of a single SQLite host. Then the catalog's and each cart's version tokens live in
+# the cache and cached pages are checked against them with no database read. On MongoDB without CACHE_URL there may
+# be several app servers with a disk cache each, so versions are read from the database instead.
+CACHE_IS_SHARED = env.bool("CACHE_IS_SHARED", default=bool(CACHE_URL) or not USE_MONGODB)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 

@@ -1,9 +1,11 @@
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from cart.selectors import CartOwner, cart_for_user
-from cart.services import add_to_cart, set_quantity
+from cart.services import add_to_cart, empty_cart, remove_from_cart, set_quantity
 from catalog.services import update_items
 from tests.factories import PASSWORD, ItemFactory, UserFactory
 
@@ -109,7 +111,9 @@ def test_cart_page_flags_problem_lines_and_blocks_checkout(client, make_item):
     assert reverse("orders:checkout") not in html
 
 
-def test_cached_cart_body_follows_prices_stock_and_quantities(client, make_item):
+@pytest.mark.parametrize("cache_is_shared", [True, False])
+def test_cached_cart_body_follows_prices_stock_and_quantities(client, settings, make_item, cache_is_shared):
+    settings.CACHE_IS_SHARED = cache_is_shared
     user = UserFactory()
     item = make_item(title="Fine Pan", stock=5, price_minor=1000)
     add_to_cart(owner=CartOwner(user=user), item_id=item.pk, quantity=2)
@@ -127,14 +131,39 @@ def test_cached_cart_body_follows_prices_stock_and_quantities(client, make_item)
     assert "€27.00" in client.get(CART).content.decode()
     update_items(item_ids=[item.pk], stock=1)
     assert "Only 1 left. Lower the quantity to check out." in client.get(CART).content.decode()
+    remove_from_cart(owner=CartOwner(user=user), item_id=item.pk)
+    assert "Your cart is empty" in client.get(CART).content.decode()
+    add_to_cart(owner=CartOwner(user=user), item_id=item.pk, quantity=1)
+    assert "Fine Pan" in client.get(CART).content.decode()
+    empty_cart(owner=CartOwner(user=user))
+    assert "Your cart is empty" in client.get(CART).content.decode()
 
     other = UserFactory()
     add_to_cart(owner=CartOwner(user=other), item_id=item.pk, quantity=1)
-    client.force_login(other)
-    mine = client.get(CART)
-    assert "€9.00" in mine.content.decode() and 'value="3"' not in mine.content.decode()
-    token = mine.context["csrf_token"]
-    assert str(token) and f'value="{token}"' in mine.content.decode()  # this response's own CSRF token
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(other)
+    page = browser.get(CART).content.decode()
+    assert "€9.00" in page and 'value="3"' not in page
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    removed = browser.post(reverse("cart:remove"), {"item": item.pk, "csrfmiddlewaretoken": token})
+    assert removed.status_code == 302  # the cached body's forms carry this visitor's own valid token
+    assert cart_for_user(user=other).is_empty
+
+
+@pytest.mark.parametrize("cache_is_shared, queries", [(True, 1), (False, 3)])
+def test_navbar_badge_counts_the_stored_cart_from_its_version(
+    client, settings, make_item, django_assert_num_queries, cache_is_shared, queries
+):
+    settings.CACHE_IS_SHARED = cache_is_shared
+    user, item = UserFactory(), make_item(stock=9)
+    client.force_login(user)
+    assert 'id="cart-count">0<' in client.get("/items/").content.decode()
+    add_to_cart(owner=CartOwner(user=user), item_id=item.pk, quantity=2)
+    assert 'id="cart-count">2<' in client.get("/items/").content.decode()
+    with django_assert_num_queries(queries):  # the user; unshared, also the catalog revision and the count
+        assert 'id="cart-count">2<' in client.get("/items/").content.decode()
+    set_quantity(owner=CartOwner(user=user), item_id=item.pk, quantity=5)
+    assert 'id="cart-count">5<' in client.get("/items/").content.decode()
 
 
 @pytest.mark.parametrize("lines", [1, 24])

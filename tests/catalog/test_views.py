@@ -78,7 +78,7 @@ def test_item_detail_shows_stock_status_form_and_related_and_hides_inactive(clie
 def test_cached_pages_show_changes_made_anywhere_on_the_next_request(
     client, settings, make_item, django_assert_num_queries, version_in_cache, queries
 ):
-    settings.CATALOG_VERSION_IN_CACHE = version_in_cache
+    settings.CACHE_IS_SHARED = version_in_cache
     item = make_item(title="Copper Wok", stock=2, price_minor=2000)
     assert "€20.00" in _html(client.get(LIST))
     with django_assert_num_queries(queries):  # at most the catalog revision: the page came from the cache
@@ -125,7 +125,7 @@ def test_whole_pages_are_cached_only_for_visitors_with_nothing_personal(
     item = make_item(title="Copper Wok", stock=5)
     stranger = Client()
     assert 'id="cart-count">0<' in _html(stranger.get(item.get_absolute_url()))
-    with django_assert_num_queries(0 if settings.CATALOG_VERSION_IN_CACHE else 1):
+    with django_assert_num_queries(0 if settings.CACHE_IS_SHARED else 1):
         page = stranger.get(item.get_absolute_url())
     assert 'name="csrfmiddlewaretoken"' in _html(page) and "csrftoken" in page.cookies
 
@@ -141,15 +141,16 @@ def test_a_change_made_by_another_process_of_the_host_shows_on_the_next_request(
     """The default cache is on disk: another worker or a manage.py command opens the same directory."""
     from diskcache import DjangoCache
 
-    import catalog.services
+    import shop.fragments
 
     settings.CACHES = {"default": {"BACKEND": "diskcache.DjangoCache", "LOCATION": str(tmp_path)}}
-    settings.CATALOG_VERSION_IN_CACHE = True
+    settings.CACHE_IS_SHARED = True
     item = make_item(title="Copper Wok", price_minor=2000)
     assert "€20.00" in _html(client.get(item.get_absolute_url()))
 
     other_process_cache = DjangoCache(str(tmp_path), {})
-    monkeypatch.setattr(catalog.services, "cache", other_process_cache)
-    update_items(item_ids=[item.pk], price_minor=1500)
+    with monkeypatch.context() as other_process:
+        other_process.setattr(shop.fragments, "cache", other_process_cache)
+        update_items(item_ids=[item.pk], price_minor=1500)
     other_process_cache.close()
     assert "€15.00" in _html(client.get(item.get_absolute_url()))

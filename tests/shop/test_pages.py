@@ -78,3 +78,28 @@ def test_parse_major_reads_what_a_shopper_types(text, minor):
 def test_percent_of_rounds_half_up_once():
     assert percent_of(1005, 10) == 101
     assert percent_of(1004, 10) == 100
+
+
+@pytest.mark.django_db
+def test_navbar_follows_who_is_looking_and_escapes_the_search(client):
+    from tests.factories import PASSWORD, UserFactory
+
+    shopper, staff = UserFactory(email="ann@example.com"), UserFactory(email="boss@example.com", is_staff=True)
+    assert "Log in" in client.get("/").content.decode()
+
+    client.force_login(shopper)
+    page = client.get("/items/", {"q": '"><script>x</script>'}).content.decode()
+    assert "ann@example.com" in page and "Log in" not in page and "/admin/" not in page
+    assert 'value="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"' in page and "<script>x" not in page
+
+    client.force_login(staff)
+    page = client.get("/items/", {"q": '"><script>x</script>'}).content.decode()
+    assert "boss@example.com" in page and "ann@example.com" not in page and 'href="/admin/"' in page
+
+    browser = Client(enforce_csrf_checks=True)
+    assert browser.login(email=shopper.email, password=PASSWORD)
+    page = browser.get("/").content.decode()
+    logout = page[page.index('action="/accounts/logout/"') :]
+    token = logout[logout.index('value="') + 7 :].split('"', 1)[0]
+    assert browser.post("/accounts/logout/", {"csrfmiddlewaretoken": token}).status_code == 302
+    assert "Log in" in browser.get("/").content.decode()  # the cached navbar's logout form worked

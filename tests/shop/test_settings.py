@@ -67,7 +67,7 @@ def test_development_needs_no_variables_with_debug_on():
 )
 def test_cache_and_catalog_version_follow_the_deployment(tmp_path, env, backend, version_in_cache):
     code = "from django.conf import settings as s; c = s.CACHES['default']; print(c['BACKEND'], c['LOCATION'])"
-    code += "; print(s.CATALOG_VERSION_IN_CACHE)"
+    code += "; print(s.CACHE_IS_SHARED)"
     result = _run(["shell", "-c", code], DJANGO_DEBUG="1", DJANGO_CACHE_DIR=str(tmp_path), **env)
     assert result.returncode == 0, result.stderr
     location_line, flag_line = result.stdout.strip().splitlines()[-2:]
