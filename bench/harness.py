@@ -60,9 +60,9 @@ class Site:
 
     def manage(self, *args: str, quiet: bool = False) -> str:
         """Runs `manage.py ARGS` against the site's database and returns its output."""
-        result = subprocess.run(
-            [PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, check=True, capture_output=True, text=True
-        )
+        result = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True)
+        if result.returncode:
+            raise SystemExit(f"bench: manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
         if not quiet and result.stdout.strip():
             print(textwrap.indent(result.stdout.strip(), "    "), flush=True)
         return result.stdout

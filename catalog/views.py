@@ -1,12 +1,15 @@
 """Catalog pages. The shopper-independent body of each page comes from `catalog.page_cache`; the views only parse
 input, call selectors on a cache miss, and render."""
 
+import dataclasses
+
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.utils.safestring import mark_safe
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.views.generic import TemplateView
 
 from catalog.forms import ItemFilterDisplayForm, ItemFilterForm, ItemFilters
@@ -21,7 +24,7 @@ from catalog.selectors import (
     related_items,
     top_categories,
 )
-from shop.fragments import CSRF_PLACEHOLDER, with_csrf
+from shop.fragments import CSRF_PLACEHOLDER, RenderedMemo, with_csrf
 
 
 class CachedFragmentMixin:
@@ -94,6 +97,24 @@ def _category_choices(categories) -> list[tuple[str, str]]:
     return choices
 
 
+# The filter form is the costliest part of a results page and differs between searches only by the search text.
+FILTER_FORMS = RenderedMemo(size=500)
+SEARCH_PLACEHOLDER = "searchtextplaceholder"  # letters only: HTML escaping leaves it as it is
+
+
+def _filter_form_html(*, filters: ItemFilters, category_choices: list, with_category: bool) -> SafeString:
+    """The crispy filter form for these filters, rendered once per distinct filters other than the search text,
+    which is then filled in, escaped as the form would."""
+    shared = dataclasses.replace(filters, q=SEARCH_PLACEHOLDER if filters.q else "")
+
+    def render() -> str:
+        form = ItemFilterDisplayForm(filters=shared, category_choices=category_choices, with_category=with_category)
+        return render_to_string("catalog/partials/_filter_form.html", {"filter_form": form})
+
+    html = FILTER_FORMS.get_or_render((shared, tuple(category_choices), with_category), render)
+    return mark_safe(html.replace(SEARCH_PLACEHOLDER, escape(filters.q)))  # noqa: S308 (HTML we rendered)
+
+
 class HomeView(CachedFragmentMixin, TemplateView):
     template_name = "catalog/home.html"
     fragment_name = "home"
@@ -160,7 +181,7 @@ class ItemListView(CachedFragmentMixin, TemplateView):
             "children": [c for c in categories if category and c.parent_id == category.pk],
             "parent": next((c for c in categories if category and c.pk == category.parent_id), None),
             "filters": self.filters,
-            "filter_form": ItemFilterDisplayForm(
+            "filter_form": _filter_form_html(
                 filters=self.filters, category_choices=_category_choices(categories), with_category=with_category
             ),
             "page_obj": page,

@@ -14,7 +14,9 @@ Only meaningful when `settings.CACHE_IS_SHARED`: a token in a cache that another
 
 import hashlib
 import secrets
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 from django.core.cache import cache
@@ -66,3 +68,33 @@ def version_token(key: str) -> str | None:
 def replace_version_token(key: str) -> None:
     """Marks the data behind `key` as changed. Call it after the change is stored."""
     cache.set(key, secrets.token_hex(8), timeout=None)
+
+
+class RenderedMemo:
+    """A bounded in-process store of rendered HTML keyed by everything it was rendered from, newest kept.
+
+    Keys hold the data itself (never a version), so an entry can never be stale and each process may keep its own:
+    no shared cache, no pickling, no invalidation. For fragments repeated across many pages (item cards, forms).
+    """
+
+    def __init__(self, *, size: int):
+        self._size = size
+        self._entries: OrderedDict[Hashable, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_render(self, key: Hashable, render: Callable[[], str]) -> str:
+        with self._lock:
+            html = self._entries.get(key)
+            if html is not None:
+                self._entries.move_to_end(key)
+                return html
+        html = render()
+        with self._lock:
+            self._entries[key] = html
+            if len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return html
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
