@@ -72,11 +72,15 @@ class Site:
         return self.manage("shell", "-c", textwrap.dedent(code), quiet=True).strip()
 
     def session_cookie_for(self, email: str) -> str:
-        """A `Cookie` header value for a signed-in session of this user, made the way `login()` makes one."""
-        key = self.python(
-            f"""
+        """A `Cookie` header value for a signed-in browser of this user: the session `login()` makes, and the CSRF
+        cookie that every browser which signed in through the login form holds (`login()` rotates it)."""
+        key, csrf_secret = (
+            self.python(
+                f"""
             from django.conf import settings
             from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+            from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+            from django.utils.crypto import get_random_string
             from importlib import import_module
             user = get_user_model().objects.get(email={email!r})
             store = import_module(settings.SESSION_ENGINE).SessionStore()
@@ -84,10 +88,13 @@ class Site:
             store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
             store[HASH_SESSION_KEY] = user.get_session_auth_hash()
             store.save()
-            print(store.session_key)
+            print(store.session_key, get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS))
             """
-        ).splitlines()[-1]
-        return f"sessionid={key}"
+            )
+            .splitlines()[-1]
+            .split()
+        )
+        return f"sessionid={key}; csrftoken={csrf_secret}"
 
 
 def _site_env(workdir: Path, port: int, mongodb_uri: str) -> dict[str, str]:

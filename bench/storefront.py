@@ -5,8 +5,8 @@
 Builds a demo catalog in a scratch database, serves it with gunicorn (2 workers, production settings) and loads each
 page with wrk: the baseline `/health/`, the catalog list, category pages, a search rotating over 600 queries, item
 pages rotating over 1,000 items and a signed-in shopper's 5-line cart. Each page first gets a warm-up run as long as
-the measured one. Prints req/s, p50, p99 and the ratio to the baseline; on SQLite exits 1 if a target of the issue
-is missed.
+the measured one, then the baseline is measured, then the page. Prints req/s, p50, p99 and the ratio to the baseline
+measured just before; on SQLite exits 1 if a target of the issue is missed.
 """
 
 from __future__ import annotations
@@ -92,37 +92,37 @@ def main(argv: list[str] | None = None) -> int:
         paths = _catalog_paths(site)
         _fill_cart(site, "shopper@example.com", lines=5)
         cookie = site.session_cookie_for("shopper@example.com")
-        pages = [("baseline", ["/health/"], ""), *((name, paths[name], "") for name in ("list", "category"))]
-        pages += [("search", paths["search"], ""), ("item", paths["item"], ""), ("cart", ["/cart/"], cookie)]
+        pages = [(name, paths[name], "") for name in ("list", "category", "search", "item")]
+        pages.append(("cart", ["/cart/"], cookie))
 
         print(f"Serving {site.url} with 2 gunicorn workers; {args.connections} connections, {args.duration:.0f} s each")
-        results = {}
+        # The machine's speed drifts over a run (other tenants, heat): each page is compared with a baseline measured
+        # just before it, after the page's warm-up, rather than with one baseline from the start of the run.
+        results, baselines = {}, {}
         for name, page_paths, page_cookie in pages:
             if warmup:
                 run_wrk(site.url, page_paths, duration=warmup, connections=args.connections, cookie=page_cookie)
+            baselines[name] = run_wrk(site.url, ["/health/"], duration=args.duration, connections=args.connections)
             results[name] = run_wrk(
                 site.url, page_paths, duration=args.duration, connections=args.connections, cookie=page_cookie
             )
-            print(f"  {name:<9} {results[name].rps:8.0f} req/s", flush=True)
+            print(f"  {name:<9} {results[name].rps:8.0f} req/s (baseline {baselines[name].rps:.0f})", flush=True)
 
-    baseline = results["baseline"].rps
     missed = []
     print()
-    print(f"{'page':<9} {'paths':>6} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6}  {'target':<16} errors")
+    header = f"{'page':<9} {'paths':>6} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'baseline':>8} {'ratio':>6}"
+    print(f"{header}  {'target':<16} errors")
     for name, page_paths, _ in pages:
-        result = results[name]
+        result, baseline = results[name], baselines[name].rps
         ratio = result.rps / baseline if baseline else 0.0
-        target, verdict = "", ""
-        if name in TARGETS:
-            min_ratio, max_p99 = TARGETS[name]
-            ok = ratio >= min_ratio and result.p99_ms < max_p99 and not (result.errors or result.non2xx)
-            target = f">={min_ratio}, p99<{max_p99}"
-            verdict = "ok" if ok else "MISSED"
-            if not ok:
-                missed.append(name)
+        min_ratio, max_p99 = TARGETS[name]
+        ok = ratio >= min_ratio and result.p99_ms < max_p99 and not (result.errors or result.non2xx)
+        if not ok:
+            missed.append(name)
         print(
             f"{name:<9} {len(page_paths):>6} {result.rps:>8.0f} {result.p50_ms:>7.1f} {result.p99_ms:>7.1f} "
-            f"{ratio:>6.2f}  {target:<16} {result.errors + result.non2xx:>6} {verdict}"
+            f"{baseline:>8.0f} {ratio:>6.2f}  {f'>={min_ratio}, p99<{max_p99}':<16} "
+            f"{result.errors + result.non2xx:>6} {'ok' if ok else 'MISSED'}"
         )
     if missed and args.backend == "sqlite":
         print(f"\nTargets missed: {', '.join(missed)}")

@@ -24,7 +24,7 @@ from catalog.selectors import (
     related_items,
     top_categories,
 )
-from shop.fragments import CSRF_PLACEHOLDER, RenderedMemo, with_csrf
+from shop.fragments import RenderedMemo
 
 
 class CachedFragmentMixin:
@@ -49,13 +49,11 @@ class CachedFragmentMixin:
         context = self.build_fragment()
         if context is None:
             return {"missing": True}
-        context["csrf_placeholder"] = CSRF_PLACEHOLDER
         html = render_to_string(self.fragment_template_name, context)
         return {"title": context["page_title"], "html": html}
 
     def get(self, request, *args, **kwargs):
         self.catalog_version = catalog_version()
-        self.fill_csrf = True
         if not is_anonymous_visitor(request):
             return super().get(request, *args, **kwargs)
         page = cached_fragment(
@@ -64,10 +62,9 @@ class CachedFragmentMixin:
             params=request.get_full_path(),
             build=lambda: self._render_page(request, *args, **kwargs),
         )
-        return HttpResponse(with_csrf(page["html"], request))
+        return HttpResponse(page["html"])
 
     def _render_page(self, request, *args, **kwargs) -> dict:
-        self.fill_csrf = False
         response = super().get(request, *args, **kwargs)
         return {"html": response.render().content.decode()}
 
@@ -80,8 +77,7 @@ class CachedFragmentMixin:
         )
         if fragment.get("missing"):
             raise Http404("No such page in the catalog.")
-        body = with_csrf(fragment["html"], self.request) if self.fill_csrf else mark_safe(fragment["html"])  # noqa: S308
-        kwargs.update(page_title=fragment["title"], body=body)
+        kwargs.update(page_title=fragment["title"], body=mark_safe(fragment["html"]))  # noqa: S308 (HTML we rendered)
         return super().get_context_data(**kwargs)
 
 

@@ -2,7 +2,8 @@
 such keys name.
 
 A fragment is rendered without the request, so nothing personal (user, messages, CSRF token) can end up in it;
-its forms carry `CSRF_PLACEHOLDER`, which `with_csrf` fills for each response. Keys also name the release, so a
+its forms carry `{% cached_csrf_token %}`, a placeholder that `shop.middleware.CsrfFieldMiddleware` fills for each
+response. Keys also name the release, so a
 deploy never serves HTML rendered by older templates.
 
 A version token stands for the state of some data (the catalog, one cart) in a key, so that a cached page is checked
@@ -20,8 +21,7 @@ from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 from django.core.cache import cache
-from django.template.backends.utils import csrf_input
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 
 from shop.release import release_key
 
@@ -43,17 +43,6 @@ def cached_render(*, name: str, parts: tuple, build: Callable[[], T]) -> T:
         value = build()
         cache.set(key, value, FRAGMENT_TIMEOUT)
     return value
-
-
-def with_csrf(html: str, request) -> SafeString:
-    """The cached HTML with this request's CSRF field in each form (a page without forms sets no CSRF cookie)."""
-    if CSRF_PLACEHOLDER not in html:
-        return mark_safe(html)  # noqa: S308 (HTML we rendered)
-    # One masked token per response, as `{% csrf_token %}` gives within one template: masking draws random bytes.
-    field = getattr(request, "_csrf_field", None)
-    if field is None:
-        field = request._csrf_field = str(csrf_input(request))
-    return mark_safe(html.replace(CSRF_PLACEHOLDER, field))  # noqa: S308 (HTML we rendered)
 
 
 def version_token(key: str) -> str | None:

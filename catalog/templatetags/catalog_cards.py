@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from shop.fragments import CSRF_PLACEHOLDER, RenderedMemo
+from shop.fragments import RenderedMemo
 
 register = template.Library()
 
@@ -29,6 +29,5 @@ def _render(item, *, with_form: bool) -> str:
         "item": item,
         "next_url": NEXT_PLACEHOLDER if with_form else "",
         "add_url": reverse("cart:add"),
-        "csrf_placeholder": CSRF_PLACEHOLDER,
     }
     return render_to_string("catalog/partials/_item_card.html", context)

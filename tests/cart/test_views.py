@@ -180,3 +180,14 @@ def test_cart_page_runs_a_fixed_number_of_queries(client, shelf, lines, django_a
 def test_empty_cart_page_points_back_to_the_catalog(client):
     html = client.get(CART).content.decode()
     assert "Your cart is empty" in html and f'href="{reverse("catalog:item_list")}">Browse the catalog' in html
+
+
+def test_cart_page_shows_each_message_once_around_the_cached_page(client, make_item):
+    user, item = UserFactory(), make_item(title="Fine Pan", stock=5)
+    client.force_login(user)
+    assert "Your cart is empty" in client.get(CART).content.decode()  # cached, with no message
+    added = client.post(reverse("cart:add"), {"item": item.pk, "quantity": 2, "next": CART}, follow=True)
+    html = added.content.decode()
+    assert "Added to your cart; it now holds 2 of this item." in html and "Fine Pan" in html
+    again = client.get(CART).content.decode()
+    assert "Added to your cart" not in again and "Fine Pan" in again and 'id="cart-count">2<' in again
