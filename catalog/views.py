@@ -95,7 +95,8 @@ def _category_choices(categories) -> list[tuple[str, str]]:
 
 # The filter form is the costliest part of a results page and differs between searches only by the search text.
 FILTER_FORMS = RenderedMemo(size=500)
-SEARCH_PLACEHOLDER = "searchtextplaceholder"  # letters only: HTML escaping leaves it as it is
+# HTML escaping leaves it as it is, and no slug, price or label of the form can hold a section sign.
+SEARCH_PLACEHOLDER = "\u00a7search\u00a7"
 
 
 def _filter_form_html(*, filters: ItemFilters, category_choices: list, with_category: bool) -> SafeString:

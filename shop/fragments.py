@@ -22,6 +22,7 @@ from typing import TypeVar
 
 from django.core.cache import cache
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from shop.release import release_key
 
@@ -36,7 +37,7 @@ def cached_render(*, name: str, parts: tuple, build: Callable[[], T]) -> T:
 
     `parts` must name every input of the rendering that can change (a version, the lines shown...).
     """
-    source = repr((release_key(), name, parts))
+    source = repr((release_key(), get_language(), name, parts))
     key = f"fragment:{name}:" + hashlib.blake2b(source.encode(), digest_size=16).hexdigest()
     value = cache.get(key)
     if value is None:
@@ -72,6 +73,7 @@ class RenderedMemo:
         self._lock = threading.Lock()
 
     def get_or_render(self, key: Hashable, render: Callable[[], str]) -> str:
+        key = (get_language(), key)  # the one thing a rendering depends on besides its data and the code
         with self._lock:
             html = self._entries.get(key)
             if html is not None:
@@ -83,6 +85,9 @@ class RenderedMemo:
             if len(self._entries) > self._size:
                 self._entries.popitem(last=False)
         return html
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def clear(self) -> None:
         with self._lock:

@@ -165,10 +165,10 @@ def test_searches_share_one_filter_form_and_each_shows_its_own_text_escaped(clie
     assert 'name="q" value="wok &quot;deluxe&quot; &lt;b&gt;"' in html and "<b>" not in html
     html = _html(client.get(LIST, {"q": "copper"}))
     assert 'name="q" value="copper"' in html and "Copper Wok" in html
-    assert len(FILTER_FORMS._entries) == 1  # both searches used one rendering of the form
+    assert len(FILTER_FORMS) == 1  # both searches used one rendering of the form
     html = _html(client.get(LIST))
     assert '<input type="text" name="q" class="textinput form-control" id="filter_q">' in html  # an empty box
-    assert len(FILTER_FORMS._entries) == 2
+    assert len(FILTER_FORMS) == 2
 
 
 def test_item_cards_are_shared_between_pages_and_come_back_to_each_page(client, make_item):
@@ -180,8 +180,8 @@ def test_item_cards_are_shared_between_pages_and_come_back_to_each_page(client, 
     first = _html(client.get(LIST, {"q": "iron", "page": 2}))
     assert first.count('class="card h-100 item-card') == 1
     assert 'name="next" value="/items/?q=iron&amp;page=2"' in first
-    rendered = len(CARDS._entries)
+    rendered = len(CARDS)
     second = _html(client.get(LIST, {"q": "iron pan", "page": 2}))
     assert 'name="next" value="/items/?q=iron+pan&amp;page=2"' in second
-    assert len(CARDS._entries) == rendered  # the same card, rendered once
+    assert len(CARDS) == rendered  # the same card, rendered once
     assert "Only 4 left" in second
