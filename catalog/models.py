@@ -83,8 +83,9 @@ class Item(models.Model):
 class CatalogRevision(models.Model):
     """A counter that moves with every change a shopper could see (items, stock, prices, categories).
 
-    Catalog pages are cached per gunicorn worker under it; each request reads this one indexed row, so a change made
-    through any worker, the admin or a service is seen by every worker on its next request.
+    Without a shared cache (`settings.CACHE_IS_SHARED` off) cached catalog pages are keyed by it and each request
+    reads this one indexed row, so a change made through any server, the admin or a command is seen everywhere on the
+    next request; with one, the version token in the cache, replaced at the same moments, serves instead.
     """
 
     name = models.CharField(max_length=20, unique=True, default="catalog")

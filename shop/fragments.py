@@ -3,8 +3,7 @@ such keys name.
 
 A fragment is rendered without the request, so nothing personal (user, messages, CSRF token) can end up in it;
 its forms carry `{% cached_csrf_token %}`, a placeholder that `shop.middleware.CsrfFieldMiddleware` fills for each
-response. Keys also name the release, so a
-deploy never serves HTML rendered by older templates.
+response. Keys also name the release and the language, so a deploy never serves HTML of older templates.
 
 A version token stands for the state of some data (the catalog, one cart) in a key, so that a cached page is checked
 with one cache read instead of a query. Every change to that data replaces the token with a new random one, after
