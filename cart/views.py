@@ -2,7 +2,6 @@
 was."""
 
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,6 +15,7 @@ from cart.services import add_to_cart, empty_cart, remove_from_cart, set_quantit
 from catalog.selectors import catalog_version
 from shop.exceptions import ShopError
 from shop.fragments import cached_render
+from shop.views import CachedPageMixin
 
 
 def _rendered_from(cart: CartSummary) -> tuple:
@@ -26,12 +26,13 @@ def _rendered_from(cart: CartSummary) -> tuple:
     )
 
 
-class CartView(TemplateView):
+class CartView(CachedPageMixin, TemplateView):
     """The cart with current prices and stock. Its body is rendered once per distinct content and then cached:
     under the cart's and the catalog's versions when they can be read without a query, else under the lines."""
 
     template_name = "cart/cart_detail.html"
     body_template_name = "cart/partials/_cart_body.html"
+    page_cache_name = "cart"
 
     def _render_body(self, cart: CartSummary) -> dict:
         return {"html": render_to_string(self.body_template_name, {"cart": cart}), "count": cart.count}
@@ -46,19 +47,14 @@ class CartView(TemplateView):
         parts = ("versions", catalog_version().key, version)
         return cached_render(name="cart", parts=parts, build=lambda: self._render_body(cart_for(owner=owner)))
 
-    def get(self, request, *args, **kwargs):
+    def page_cache_parts(self, request) -> tuple | None:
         """With both versions at hand and no message to show, the whole page comes from the cache."""
         owner = owner_for(request)
         version = cart_version(owner=owner)
         if version is None or len(messages.get_messages(request)):
-            return super().get(request, *args, **kwargs)
+            return None
         viewer = (str(request.user.pk), request.user.email, request.user.is_staff) if owner.is_stored else None
-        parts = ("page", catalog_version().key, version, viewer, request.get_full_path())
-        html = cached_render(name="cart", parts=parts, build=lambda: self._render_page(request, *args, **kwargs))
-        return HttpResponse(html)
-
-    def _render_page(self, request, *args, **kwargs) -> str:
-        return super().get(request, *args, **kwargs).render().content.decode()
+        return (catalog_version().key, version, viewer)
 
     def get_context_data(self, **kwargs):
         body = self._body(owner_for(self.request))

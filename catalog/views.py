@@ -4,7 +4,7 @@ input, call selectors on a cache miss, and render."""
 import dataclasses
 
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -15,6 +15,7 @@ from django.views.generic import TemplateView
 from catalog.forms import ItemFilterDisplayForm, ItemFilterForm, ItemFilters
 from catalog.page_cache import cached_fragment, is_anonymous_visitor
 from catalog.selectors import (
+    CatalogVersion,
     catalog_version,
     category_list,
     featured_items,
@@ -25,9 +26,10 @@ from catalog.selectors import (
     top_categories,
 )
 from shop.fragments import RenderedMemo
+from shop.views import CachedPageMixin
 
 
-class CachedFragmentMixin:
+class CachedFragmentMixin(CachedPageMixin):
     """Serves catalog pages from the cache, keyed by the catalog version read once per request.
 
     A visitor without a session or messages cookie (anonymous, empty cart, nothing to tell) sees exactly what every
@@ -52,21 +54,16 @@ class CachedFragmentMixin:
         html = render_to_string(self.fragment_template_name, context)
         return {"title": context["page_title"], "html": html}
 
-    def get(self, request, *args, **kwargs):
-        self.catalog_version = catalog_version()
-        if not is_anonymous_visitor(request):
-            return super().get(request, *args, **kwargs)
-        page = cached_fragment(
-            version=self.catalog_version,
-            name=f"page:{self.fragment_name}",
-            params=request.get_full_path(),
-            build=lambda: self._render_page(request, *args, **kwargs),
-        )
-        return HttpResponse(page["html"])
+    @property
+    def page_cache_name(self) -> str:
+        return f"catalog:{self.fragment_name}"
 
-    def _render_page(self, request, *args, **kwargs) -> dict:
-        response = super().get(request, *args, **kwargs)
-        return {"html": response.render().content.decode()}
+    @cached_property
+    def catalog_version(self) -> CatalogVersion:
+        return catalog_version()
+
+    def page_cache_parts(self, request) -> tuple | None:
+        return (self.catalog_version.key,) if is_anonymous_visitor(request) else None
 
     def get_context_data(self, **kwargs):
         fragment = cached_fragment(

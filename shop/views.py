@@ -3,6 +3,8 @@ from django.templatetags.static import static
 from django.views import View
 from django.views.generic import RedirectView
 
+from shop.fragments import cached_render
+
 
 class HealthView(View):
     """A trivial view: the load balancer's health check and the benchmarks' baseline."""
@@ -18,3 +20,28 @@ class FaviconView(RedirectView):
 
     def get_redirect_url(self, *args, **kwargs) -> str:
         return static("favicon.svg")
+
+
+class CachedPageMixin:
+    """Serves a whole page from the cache when `page_cache_parts()` can name everything it depends on.
+
+    `page_cache_parts()` returns None when the page must be rendered for this request (a pending message, a
+    version that cannot be read), else the parts of the key besides the URL: versions of the data shown and who
+    is looking. The page is rendered without the response's CSRF token (`CsrfFieldMiddleware` fills it in).
+    """
+
+    page_cache_name = ""
+
+    def page_cache_parts(self, request) -> tuple | None:
+        return None
+
+    def get(self, request, *args, **kwargs):
+        parts = self.page_cache_parts(request)
+        if parts is None:
+            return super().get(request, *args, **kwargs)
+        html = cached_render(
+            name=f"page:{self.page_cache_name}",
+            parts=(*parts, request.get_full_path()),
+            build=lambda: super(CachedPageMixin, self).get(request, *args, **kwargs).render().content.decode(),
+        )
+        return HttpResponse(html)
