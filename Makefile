@@ -10,6 +10,8 @@ DEV := DJANGO_DEBUG=1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 GUNICORN := $(VENV)/bin/gunicorn shop.wsgi --workers 2 --bind $(HOST):$(PORT) --no-control-socket --access-logfile -
+# The background worker (outbox: emails, gateway calls; periodic jobs) runs beside gunicorn and stops with it.
+WITH_WORKER := $(DEV) $(PY) manage.py run_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM;
 
 .PHONY: install install-dev run run-mongo serve test test-sqlite test-mongo lint migrations check-migrations bench clean
 
@@ -31,7 +33,7 @@ run: install
 	$(DEV) $(PY) manage.py migrate --noinput
 	$(DEV) $(PY) manage.py load_demo
 	$(DEV) $(PY) manage.py collectstatic --noinput -v0
-	$(DEV) $(GUNICORN)
+	$(WITH_WORKER) $(DEV) $(GUNICORN)
 
 ## The same on MongoDB: MONGODB_URI when set, else a SecantusDB test server started for the occasion.
 run-mongo: install-dev
@@ -41,7 +43,7 @@ serve:
 	$(DEV) $(PY) manage.py migrate --noinput
 	$(DEV) $(PY) manage.py load_demo
 	$(DEV) $(PY) manage.py collectstatic --noinput -v0
-	$(DEV) $(GUNICORN)
+	$(WITH_WORKER) $(DEV) $(GUNICORN)
 
 ## Every check: lint, layers, Django checks, both migration trees, the suite on SQLite and on MongoDB.
 test: install-dev lint check-migrations test-sqlite
@@ -77,4 +79,4 @@ bench: install-dev
 	$(PY) bench/import.py
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-* media/items/demo var/cache
+	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-* media/items/demo var

@@ -3,7 +3,7 @@
     .venv/bin/python bench/checkout.py [--backend sqlite|mongo] [--duration 15] [--buyers 4] [--connections 32]
 
 Serves a scratch shop with gunicorn (2 workers, production settings; see harness.py), measures the baseline view
-`/health/` with wrk, then lets BUYERS signed-in shoppers (client threads, one keep-alive connection each) loop over
+`/health/live/` with wrk, then lets BUYERS signed-in shoppers (client threads, one keep-alive connection each) loop over
 the whole flow a browser makes for one order: add to cart (POST), checkout page (GET), place order (POST), payment
 start (GET, redirect), demo payment page (GET), Pay (POST), success page (GET) = 7 requests. Prints orders/s, the
 flow's requests/s, latency per order and the ratio of requests/s to the baseline's; checks afterwards that every
@@ -160,8 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         if warm_errors and not warm:
             print(f"bench: the flow fails: {warm_errors[0]}", file=sys.stderr)
             return 1
-        base = run_wrk(site.url, ["/health/"], duration=args.duration, connections=args.connections)
-        print(f"baseline /health/: {base.rps:8.1f} req/s  p50 {base.p50_ms:.1f} ms  p99 {base.p99_ms:.1f} ms")
+        base = run_wrk(site.url, ["/health/live/"], duration=args.duration, connections=args.connections)
+        print(f"baseline /health/live/: {base.rps:8.1f} req/s  p50 {base.p50_ms:.1f} ms  p99 {base.p99_ms:.1f} ms")
         orders, seconds, latencies, errors = _load(site, items, cookies, args.duration)
         latencies.sort()
         rate = orders / seconds

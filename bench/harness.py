@@ -2,7 +2,7 @@
 
     with scratch_site(backend="sqlite", prepare=["load_demo", "--items", "10000", "--force"]) as site:
         cookie = site.session_cookie_for("shopper@example.com")
-        result = run_wrk(site.url, ["/health/"], duration=10, connections=32)
+        result = run_wrk(site.url, ["/health/live/"], duration=10, connections=32)
 
 The site runs with production settings (DJANGO_DEBUG=0, a generated secret, no SSL redirect) on a free port of
 127.0.0.1 with 2 gunicorn workers; its database (a scratch SQLite file, or a SecantusDB server for `mongo`), media
@@ -109,6 +109,7 @@ def _site_env(workdir: Path, port: int, mongodb_uri: str) -> dict[str, str]:
         SQLITE_PATH=str(workdir / "bench.sqlite3"),
         DJANGO_MEDIA_ROOT=str(workdir / "media"),
         DJANGO_CACHE_DIR=str(workdir / "cache"),
+        QUEUE_URL=str(workdir / "queue.sqlite3"),
         PYTHONUNBUFFERED="1",
     )
     if mongodb_uri:
@@ -181,16 +182,22 @@ def scratch_site(
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+            # The background worker, as in production: it sends the emails and runs the periodic jobs.
+            worker = subprocess.Popen(
+                [PYTHON, "manage.py", "run_worker"], cwd=ROOT, env=site.env, stdout=log, stderr=subprocess.STDOUT
+            )
             try:
                 _wait_for(f"{site.url}/health/", server)
                 yield site
             finally:
-                server.terminate()
-                try:
-                    server.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
+                for process in (server, worker):
+                    process.terminate()
+                for process in (server, worker):
+                    try:
+                        process.wait(timeout=15)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+                        process.wait()
                 log.close()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

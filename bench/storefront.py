@@ -3,7 +3,7 @@
     .venv/bin/python bench/storefront.py [--backend sqlite|mongo] [--items 10000] [--duration 10] [--connections 32]
 
 Builds a demo catalog in a scratch database, serves it with gunicorn (2 workers, production settings) and loads each
-page with wrk: the baseline `/health/`, the catalog list, category pages, a search rotating over 600 queries, item
+page with wrk: the baseline `/health/live/`, the catalog list, category pages, a search rotating over 600 queries, item
 pages rotating over 1,000 items and a signed-in shopper's 5-line cart. Each page first gets a warm-up run as long as
 the measured one, then the baseline is measured, then the page. Prints req/s, p50, p99 and the ratio to the baseline
 measured just before; on SQLite exits 1 if a target of the issue is missed.
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, page_paths, page_cookie in pages:
             if warmup:
                 run_wrk(site.url, page_paths, duration=warmup, connections=args.connections, cookie=page_cookie)
-            baselines[name] = run_wrk(site.url, ["/health/"], duration=args.duration, connections=args.connections)
+            baselines[name] = run_wrk(site.url, ["/health/live/"], duration=args.duration, connections=args.connections)
             results[name] = run_wrk(
                 site.url, page_paths, duration=args.duration, connections=args.connections, cookie=page_cookie
             )

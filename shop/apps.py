@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class ShopConfig(AppConfig):
     name = "shop"
     verbose_name = "Shop"
+
+    def ready(self) -> None:
+        # System checks, and the outbox handlers of the shop itself, register themselves on import.
+        from shop import checks, fragments, mail  # noqa: F401

@@ -23,6 +23,7 @@ from django.core.cache import cache
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
+from shop.outbox import enqueue, handler
 from shop.release import release_key
 
 T = TypeVar("T")
@@ -55,8 +56,24 @@ def version_token(key: str) -> str | None:
 
 
 def replace_version_token(key: str) -> None:
-    """Marks the data behind `key` as changed. Call it after the change is stored."""
-    cache.set(key, secrets.token_hex(8), timeout=None)
+    """Marks the data behind `key` as changed. Call it after the change is committed (`shop.db.on_commit`).
+
+    When the cache does not answer, the replacement is handed to the outbox, whose worker retries it until the cache
+    is back: a page cached under the old token must not come back with the cache.
+    """
+    if not _store_new_token(key):
+        enqueue("cache.replace_token", key=key)
+
+
+def _store_new_token(key: str) -> bool:
+    # The fail-safe backends answer False for a write that failed; Django's own return None for one that worked.
+    return cache.set(key, secrets.token_hex(8), timeout=None) is not False
+
+
+@handler("cache.replace_token")
+def _retry_replace_token(payload: dict) -> None:
+    if not _store_new_token(payload["key"]):
+        raise ConnectionError(f"the cache still refuses to store {payload['key']!r}")
 
 
 class RenderedMemo:

@@ -35,7 +35,18 @@ MONGODB_URI = env("MONGODB_URI", default="")
 USE_MONGODB = bool(MONGODB_URI)
 
 # Apps with models whose migrations differ per backend (ints vs ObjectIds).
-MIGRATED_APPS = ["admin", "auth", "contenttypes", "account", "accounts", "catalog", "cart", "orders", "payments"]
+MIGRATED_APPS = [
+    "admin",
+    "auth",
+    "contenttypes",
+    "account",
+    "shop",
+    "accounts",
+    "catalog",
+    "cart",
+    "orders",
+    "payments",
+]
 
 if USE_MONGODB:
     DATABASES = {
@@ -183,7 +194,7 @@ STATICFILES_DIRS.append(("bootstrap", _bootstrap_dir()))
 
 CACHE_URL = env.str("CACHE_URL", default="")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    CACHES = {"default": {"BACKEND": "shop.cache.FailSafeRedisCache", "LOCATION": CACHE_URL}}
 else:
     # One cache on this host's disk (diskcache: SQLite underneath), shared by every gunicorn worker and every
     # manage.py command: a page rendered by one worker serves them all, and a catalog change made anywhere on the
@@ -207,11 +218,23 @@ CACHE_IS_SHARED = env.bool("CACHE_IS_SHARED", default=bool(CACHE_URL) or not USE
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+# Every email goes through the outbox (shop/mail.py): recorded with the change that sends it, delivered by the worker
+# through EMAIL_DELIVERY_BACKEND (SMTP from EMAIL_URL, else the console), retried while the server is down.
 EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:
     vars().update(env.email_url("EMAIL_URL"))
+    EMAIL_DELIVERY_BACKEND = EMAIL_BACKEND  # noqa: F821 (set by the line above)
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_BACKEND = "shop.mail.OutboxEmailBackend"
+# A mail server that accepts the connection and never answers must not hold the worker for ever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# The task queue that carries the outbox and the periodic jobs (shop/queue.py): a SQLite file on this host by default
+# (`make run` starts the worker beside gunicorn), `redis://...` for workers on several machines.
+QUEUE_URL = env.str("QUEUE_URL", default="")
+# After this many failed tries (about a day with the backoff) a message is marked failed for staff.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=12)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Shop <shop@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

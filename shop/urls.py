@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 
 from shop.converters import PkConverter
-from shop.views import FaviconView, HealthView
+from shop.views import FaviconView, HealthView, LiveView
 
 register_converter(PkConverter, "pk")
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("health/", HealthView.as_view(), name="health"),
+    path("health/live/", LiveView.as_view(), name="live"),
     path("favicon.ico", FaviconView.as_view()),
     path("api/", include("shop.api_urls")),
     path("", include("catalog.urls")),

@@ -1,16 +1,31 @@
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.templatetags.static import static
 from django.views import View
 from django.views.generic import RedirectView
 
 from shop.fragments import cached_render
+from shop.selectors import health
 
 
-class HealthView(View):
-    """A trivial view: the load balancer's health check and the benchmarks' baseline."""
+class LiveView(View):
+    """A trivial view: the process answers (a liveness probe), and the benchmarks' baseline."""
 
     def get(self, request):
         return HttpResponse("ok", content_type="text/plain")
+
+
+class HealthView(View):
+    """The health check: the database, the cache and the worker's last heartbeat, as JSON.
+
+    503 only when the database does not answer (this server cannot serve); a failing cache or a late worker is
+    "degraded" with 200, since the shop still sells without them.
+    """
+
+    def get(self, request):
+        report = health()
+        response = JsonResponse(report.as_dict(), status=200 if report.serving else 503)
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class FaviconView(RedirectView):

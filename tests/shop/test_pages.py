@@ -58,8 +58,8 @@ def test_favicon_redirects_to_the_static_icon(client):
     assert response["Location"].endswith("/static/favicon.svg")
 
 
-def test_health_view_answers_ok(client):
-    assert client.get("/health/").content == b"ok"
+def test_liveness_view_answers_ok_without_the_database(client):
+    assert client.get("/health/live/").content == b"ok"
 
 
 def test_money_formats_minor_units():

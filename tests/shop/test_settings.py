@@ -61,7 +61,7 @@ def test_development_needs_no_variables_with_debug_on():
     "env, backend, version_in_cache",
     [
         ({}, "shop.cache.HostDiskCache", True),  # one SQLite host: its workers share the disk cache
-        ({"CACHE_URL": "redis://127.0.0.1:6379/1"}, "django.core.cache.backends.redis.RedisCache", True),
+        ({"CACHE_URL": "redis://127.0.0.1:6379/1"}, "shop.cache.FailSafeRedisCache", True),
         ({"MONGODB_URI": "mongodb://127.0.0.1:1"}, "shop.cache.HostDiskCache", False),  # maybe several hosts
     ],
 )

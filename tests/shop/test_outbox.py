@@ -1,0 +1,204 @@
+"""Side effects through the outbox: recorded with the change, delivered after commit, retried, never lost or doubled."""
+
+import socket
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.mail import send_mail
+from django.db import connection
+from django.utils import timezone
+
+from orders.models import Order, OrderStatus
+from payments.services import pay_demo_session, start_payment
+from shop import db as unit
+from shop.models import OutboxMessage, OutboxStatus
+from shop.outbox import deliver, enqueue, retry_failed, sweep
+from shop.selectors import health
+from tests.factories import ItemFactory
+from tests.orders.helpers import place
+from tests.payments.conftest import SITE
+from tests.shop.conftest import run_queued
+
+SMTP = "django.core.mail.backends.smtp.EmailBackend"
+LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def make_due(message: OutboxMessage) -> None:
+    """Lets the backoff pass (tests never sleep)."""
+    OutboxMessage.objects.filter(pk=message.pk).update(available_at=timezone.now() - timedelta(seconds=1))
+
+
+@pytest.fixture
+def smtp_down(settings):
+    settings.EMAIL_DELIVERY_BACKEND = SMTP
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port(), 2
+    return settings
+
+
+def send_one() -> None:
+    send_mail("Hello", "Body", None, ["ann@example.com"])
+
+
+def test_an_email_of_a_unit_that_rolls_back_is_never_sent(db):
+    with pytest.raises(RuntimeError), unit.atomic():
+        send_one()
+        raise RuntimeError("the change failed")
+    assert not mail.outbox and not OutboxMessage.objects.exists()
+
+
+def test_an_email_is_delivered_once_after_commit(db):
+    with unit.atomic():
+        send_one()
+        assert not mail.outbox  # not before the commit
+    assert [message.subject for message in mail.outbox] == ["Hello"]
+    assert OutboxMessage.objects.get().status == OutboxStatus.DONE
+    assert sweep() == {}  # nothing left to do: no second copy
+
+
+def test_smtp_down_then_up_delivers_the_email_exactly_once(db, smtp_down):
+    send_one()
+
+    message = OutboxMessage.objects.get()
+    assert message.status == OutboxStatus.PENDING and message.attempts == 1
+    assert "ConnectionRefusedError" in message.last_error and message.available_at > timezone.now()
+    assert sweep() == {}  # backing off: not tried again yet
+
+    make_due(message)
+    assert sweep() == {"retry": 1}  # still down
+
+    smtp_down.EMAIL_DELIVERY_BACKEND = LOCMEM  # the mail server is back
+    make_due(message)
+    assert sweep() == {"done": 1}
+    make_due(message)
+    assert sweep() == {}
+    assert [sent.to for sent in mail.outbox] == [["ann@example.com"]]
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.DONE and message.attempts == 3
+
+
+def test_a_payment_succeeds_while_smtp_is_down_and_the_buyer_gets_the_email_later(db, smtp_down):
+    order = place(ItemFactory(stock=3).seller, (ItemFactory(stock=3), 1))
+    payment = start_payment(order=order, site_url=SITE)
+
+    _, outcome = pay_demo_session(session_id=payment.session_id)
+
+    assert outcome == "paid" and Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+    message = OutboxMessage.objects.get(topic="mail.send")
+    assert message.status == OutboxStatus.PENDING and not mail.outbox
+    smtp_down.EMAIL_DELIVERY_BACKEND = LOCMEM
+    make_due(message)
+    sweep()
+    assert len(mail.outbox) == 1 and order.number in mail.outbox[0].subject
+
+
+@pytest.fixture
+def hanging_smtp():
+    """A mail server that accepts connections and never says a word."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for peer in accepted:
+        peer.close()
+    server.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hanging_smtp_server_never_holds_a_request_and_the_worker_gives_up_at_the_timeout(
+    concurrent_db, client, settings, hanging_smtp, queued
+):
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    settings.EMAIL_DELIVERY_BACKEND = SMTP
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", hanging_smtp, 1
+    order = place(user, (ItemFactory(stock=3), 1))
+    payment = start_payment(order=order, site_url=SITE)
+    client.force_login(user)
+
+    from payments.gateways import demo_token
+
+    response = client.post(f"/payments/demo/{demo_token(session_id=payment.session_id)}/")
+
+    # The request answered without touching SMTP: the email waits in the outbox and its id in the queue.
+    assert response.status_code == 302 and Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+    assert OutboxMessage.objects.get(topic="mail.send").status == OutboxStatus.PENDING
+    assert queued.pending_count() == 1
+    # The worker's attempt ends at EMAIL_TIMEOUT (run in a thread: a missing timeout would hang here, not the suite).
+    outcome: list = []
+
+    def work() -> None:
+        try:
+            outcome.extend(run_queued(queued))
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive() and outcome == ["retry"]
+    message = OutboxMessage.objects.get(topic="mail.send")
+    assert "timed out" in message.last_error.lower() and message.status == OutboxStatus.PENDING
+
+
+def test_a_message_that_keeps_failing_is_flagged_to_staff_and_can_be_retried(db, smtp_down, caplog):
+    smtp_down.OUTBOX_MAX_ATTEMPTS = 3
+    send_one()
+    message = OutboxMessage.objects.get()
+    for _ in range(2):
+        make_due(message)
+        sweep()
+
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.FAILED and message.attempts == 3
+    assert any(record.levelname == "ERROR" and "needs staff" in record.message for record in caplog.records)
+    assert health().outbox == {"pending": 0, "failed": 1} and "failed" in health().worker
+
+    smtp_down.EMAIL_DELIVERY_BACKEND = LOCMEM
+    assert retry_failed(message_ids=[message.pk]) == 1
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.DONE and len(mail.outbox) == 1
+
+
+def test_a_message_held_by_one_worker_is_not_run_by_another(db, queued):
+    send_one()
+    message = OutboxMessage.objects.get()
+    assert deliver(message_id=str(message.pk)) == "done"
+    assert deliver(message_id=str(message.pk)) == "skipped"
+    assert len(mail.outbox) == 1
+
+
+def test_a_lost_push_is_delivered_by_the_sweep(db, queued):
+    send_one()  # queued for a worker that never comes (the queue lost it)
+    queued.storage.flush_queue()
+    assert not mail.outbox
+    assert sweep() == {"done": 1}
+    assert len(mail.outbox) == 1
+
+
+def test_enqueue_refuses_a_topic_nobody_handles(db):
+    with pytest.raises(ValueError, match="no outbox handler"):
+        enqueue("nobody.home")
