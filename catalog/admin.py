@@ -1,7 +1,12 @@
 """The catalog in the admin: staff run every item and category; a seller sees and changes only their own items.
 
 Scoping happens in `ItemAdmin.get_queryset`, which every admin URL goes through (changelist, change, delete, history,
-autocomplete, bulk actions, list_editable), so another seller's item answers exactly as a missing one does.
+autocomplete, bulk actions, list_editable), so another seller's item answers exactly as a missing one does; the stock
+moves are scoped the same way, by their item's seller.
+
+Stock is edited as a change, never written back: a form remembers the stock it showed (a hidden initial value), and
+saving applies the difference between what was typed and what was shown, so the units an order took meanwhile stay
+taken.
 """
 
 from decimal import Decimal
@@ -13,15 +18,22 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
-from catalog.models import Category, Item
-from catalog.services import delete_item
+from catalog.exceptions import NotEnoughStock
+from catalog.models import Category, Item, StockMove
+from catalog.services import adjust_stock, delete_item
+from shop.db import atomic, unit_of_work
 from shop.money import currency_places, format_money, parse_major
 
 # Formats a browser can show; Pillow names them so.
 ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 DEFAULT_MAX_IMAGE_BYTES = 5 * 1024 * 1024
 LOW_STOCK = 5
+RECENT_MOVES = 10  # stock moves shown on an item's change page
 
 
 def max_image_bytes() -> int:
@@ -73,7 +85,30 @@ EDITABLE_FIELDS = [
 ]
 
 
-class ItemAdminForm(forms.ModelForm):
+class StockSeenMixin:
+    """Makes an item form send back, hidden, the stock it showed: the admin builds a posted form from the item as it
+    is at that moment, so without this the form could not tell what the editor saw from what an order left since."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "stock" in self.fields:
+            self.fields["stock"].show_hidden_initial = True
+
+    def stock_seen(self) -> int:
+        """The stock the page showed; the stock at the time of the post when the page did not say (a hand-made post)."""
+        field = self.fields["stock"]
+        raw = field.hidden_widget().value_from_datadict(self.data, self.files, self.add_initial_prefix("stock"))
+        try:
+            return field.clean(raw)
+        except ValidationError:
+            return self.initial["stock"]
+
+
+class ItemChangelistForm(StockSeenMixin, forms.ModelForm):
+    """The row form of the changelist's editable columns."""
+
+
+class ItemAdminForm(StockSeenMixin, forms.ModelForm):
     price_minor = MajorUnitsField(label=f"Price ({settings.SHOP_CURRENCY})", help_text="In major units, e.g. 12.50.")
 
     class Meta:
@@ -128,8 +163,8 @@ class ItemAdmin(admin.ModelAdmin):
     list_filter = ["category", ("seller", admin.RelatedOnlyFieldListFilter), "is_active", StockLevelFilter]
     list_select_related = ["category", "seller"]
     search_fields = ["title", "sku"]
-    readonly_fields = ["created_at", "updated_at"]
-    fields = [*EDITABLE_FIELDS, "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "stock_history"]
+    fields = [*EDITABLE_FIELDS, "created_at", "updated_at", "stock_history"]
     prepopulated_fields = {"slug": ["title"]}
     list_per_page = 50
 
@@ -141,9 +176,14 @@ class ItemAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
-        if is_scoped_seller(request.user):
-            return [field for field in fields if field != "seller"]
-        return fields
+        hidden = {"seller"} if is_scoped_seller(request.user) else set()
+        if obj is None:
+            hidden.add("stock_history")
+        return [field for field in fields if field not in hidden]
+
+    def get_changelist_form(self, request, **kwargs):
+        kwargs.setdefault("form", ItemChangelistForm)
+        return super().get_changelist_form(request, **kwargs)
 
     def get_list_display(self, request):
         if is_scoped_seller(request.user):
@@ -160,11 +200,59 @@ class ItemAdmin(admin.ModelAdmin):
             kwargs["limit_choices_to"] = {"is_seller": True}
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    # Django saves a change form or the editable columns inside its own atomic block, which on MongoDB is no
+    # transaction. So each such save runs in one transaction of ours that encloses Django's block, on either backend:
+    # the item, its stock move and the admin log entry together. Not retried on a write conflict (a view should not
+    # run twice): the editor sees an error and submits again.
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with atomic():
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        if not (request.method == "POST" and "_save" in request.POST):  # not a save of the editable columns
+            return super().changelist_view(request, extra_context)
+        with atomic():
+            return super().changelist_view(request, extra_context)
+
     def save_model(self, request, obj, form, change):
-        # The form has no seller field for sellers, so a forged `seller` value never reaches the instance.
-        if is_scoped_seller(request.user) and not change:
-            obj.seller = request.user
-        super().save_model(request, obj, form, change)
+        """A new item is saved as it is (the item receiver records its opening stock); a change saves everything but
+        the stock, then applies the stock the editor typed as a difference from the stock the page showed.
+
+        The change form and the changelist's editable rows both come through here."""
+        if not change:
+            # The form has no seller field for sellers, so a forged `seller` value never reaches the instance.
+            if is_scoped_seller(request.user):
+                obj.seller = request.user
+            obj.opening_actor = request.user
+            with atomic():
+                super().save_model(request, obj, form, change)
+            return
+        refused = self._save_change(request, obj, form)
+        if refused is not None:
+            self.message_user(request, f"{refused} Your other changes were saved.", messages.ERROR)
+
+    @unit_of_work
+    def _save_change(self, request, obj: Item, form) -> NotEnoughStock | None:
+        super().save_model(request, obj, form, True)  # Item.save() leaves the stock column alone
+        if "stock" not in form.changed_data:
+            return None
+        seen, typed = form.stock_seen(), form.cleaned_data["stock"]
+        try:
+            obj.stock = adjust_stock(
+                item_id=obj.pk, delta=typed - seen, actor=request.user, note=f"admin: {seen} -> {typed}"
+            )
+        except NotEnoughStock as refusal:
+            obj.stock = refusal.extra["stock"]
+            return refusal
+        return None
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # An item's stock moves go with it: nobody may delete moves on their own, but that must not block the item.
+        perms_needed.discard(StockMove._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
 
     def delete_model(self, request, obj):
         if not delete_item(item=obj, actor=request.user):
@@ -184,6 +272,65 @@ class ItemAdmin(admin.ModelAdmin):
     @admin.display(description="price", ordering="price_minor")
     def price(self, obj: Item) -> str:
         return format_money(obj.price_minor)
+
+    @admin.display(description="recent stock moves")
+    def stock_history(self, obj: Item) -> str:
+        moves = obj.stock_moves.select_related("actor").order_by("-created_at", "-pk")[:RECENT_MOVES]
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    date_format(localtime(move.created_at), "SHORT_DATETIME_FORMAT"),
+                    f"{move.delta:+d}",
+                    move.get_reason_display(),
+                    move.order_number,
+                    move.actor or "",
+                    move.note,
+                )
+                for move in moves
+            ),
+        )
+        if not rows:
+            return "None yet."
+        everything = reverse("admin:catalog_stockmove_changelist") + f"?item__id__exact={obj.pk}"
+        return format_html(
+            "<table><thead><tr><th>when</th><th>change</th><th>reason</th><th>order</th><th>by</th><th>note</th>"
+            '</tr></thead><tbody>{}</tbody></table><p><a href="{}">All stock moves of this item</a></p>',
+            rows,
+            everything,
+        )
+
+
+@admin.register(StockMove)
+class StockMoveAdmin(admin.ModelAdmin):
+    """The stock ledger, read-only: moves are written by the stock services alone. A seller sees their items' moves."""
+
+    list_display = ["created_at", "item", "delta", "reason", "order_number", "actor", "note"]
+    list_filter = ["reason"]
+    list_select_related = ["item", "actor"]
+    search_fields = ["=order_number", "=item__sku"]
+    ordering = ["-created_at", "-pk"]
+    list_per_page = 100
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StockMove]:
+        queryset = super().get_queryset(request)
+        if is_scoped_seller(request.user):
+            return queryset.filter(item__seller_id=request.user.pk)
+        return queryset
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Whoever may see items may see their moves (scoped above); the Sellers group carries no ledger permission.
+        return super().has_view_permission(request, obj) or request.user.has_perm("catalog.view_item")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Category)

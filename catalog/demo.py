@@ -11,8 +11,9 @@ from PIL import Image, ImageDraw
 
 from accounts.models import User
 from accounts.services import create_user, make_seller
-from catalog.models import Category, Item
+from catalog.models import Category, Item, StockMove, StockReason
 from catalog.services import bump_catalog_revision
+from shop.db import unit_of_work
 
 DEMO_PASSWORD = "demo12345"
 DEMO_USERS = {
@@ -157,6 +158,19 @@ def _demo_item(number: int, leaf: Category, sellers: list[User], rng: random.Ran
     )
 
 
+@unit_of_work
+def _create_items(items: list[Item]) -> None:
+    """Stores the items with their opening stock moves, all or none (bulk_create sends no signals)."""
+    for item in items:
+        item.pk = None  # a retried unit inserts afresh
+    Item.objects.bulk_create(items)
+    StockMove.objects.bulk_create(
+        StockMove(item_id=item.pk, delta=item.stock, reason=StockReason.OPENING, note="demo data")
+        for item in items
+        if item.stock
+    )
+
+
 def load_demo(*, items: int = 60, progress: Progress = lambda message: None, batch_size: int = 1000) -> dict:
     """Creates whatever demo data is missing; running it twice changes nothing the second time.
 
@@ -178,12 +192,12 @@ def load_demo(*, items: int = 60, progress: Progress = lambda message: None, bat
             continue
         batch.append(item)
         if len(batch) >= batch_size:
-            Item.objects.bulk_create(batch)
+            _create_items(batch)
             created += len(batch)
             batch = []
             progress(f"Items: {created} created ({number}/{items})")
     if batch:
-        Item.objects.bulk_create(batch)
+        _create_items(batch)
         created += len(batch)
     if created:
         bump_catalog_revision()  # bulk_create sends no signals

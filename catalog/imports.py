@@ -21,8 +21,9 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from catalog.exceptions import CatalogError
-from catalog.models import Category, Item
+from catalog.models import Category, Item, StockMove, StockReason
 from catalog.services import bump_catalog_revision
+from shop.db import unit_of_work
 from shop.money import parse_major
 
 REQUIRED_COLUMNS = ("sku", "title", "description", "price", "stock", "category")
@@ -236,9 +237,11 @@ def _changes(row: _Row) -> set[str]:
     }
 
 
+@unit_of_work
 def _write_batch(rows: list[_Row], *, seller: User | None) -> tuple[int, int]:
-    """Creates the new rows and updates the changed ones; returns (created, updated). Unchanged items keep `updated_at`,
-    so the catalog cache stays warm after a re-import of the same data."""
+    """Creates the new rows and updates the changed ones, with their IMPORT stock moves, in one unit of work; returns
+    (created, updated). Unchanged items keep `updated_at`, so the catalog cache stays warm after a re-import of the
+    same data."""
     now = timezone.now()
     new, changed, fields = [], [], set()
     for row in rows:
@@ -250,16 +253,34 @@ def _write_batch(rows: list[_Row], *, seller: User | None) -> tuple[int, int]:
             fields |= row_changes
             is_active = row.current["is_active"] if row.active is None else row.active
             changed.append(_item(row, pk=row.current["pk"], seller_id=row.current["seller_id"], is_active=is_active))
+    moves = []
     if new:
         Item.objects.bulk_create(new)
+        moves += [_import_move(item.pk, item.stock, note="opening") for item in new if item.stock]
     if changed:
+        if "stock" in fields:
+            # The stock checked earlier may have moved since (orders): the ledger records the change from the stock
+            # as it is now, read inside this unit. A reservation that lands after this read conflicts with the update
+            # below (SQLite queues writers; MongoDB aborts one of the two transactions and the unit runs again).
+            stocks = dict(Item.objects.filter(pk__in=[item.pk for item in changed]).values_list("pk", "stock"))
+            moves += [
+                _import_move(item.pk, item.stock - stocks[item.pk])
+                for item in changed
+                if item.pk in stocks and item.stock != stocks[item.pk]
+            ]
         for item in changed:
             item.updated_at = now
         # Only the columns some row changes: Django's bulk_update costs about rows x columns (one CASE per column).
         Item.objects.bulk_update(changed, [*sorted(field.removesuffix("_id") for field in fields), "updated_at"])
+    if moves:
+        StockMove.objects.bulk_create(moves)
     if new or changed:
         bump_catalog_revision()  # bulk writes send no signals; cached catalog pages must see each batch
     return len(new), len(changed)
+
+
+def _import_move(item_id: object, delta: int, *, note: str = "") -> StockMove:
+    return StockMove(item_id=item_id, delta=delta, reason=StockReason.IMPORT, note=note)
 
 
 def _item(row: _Row, **fields) -> Item:

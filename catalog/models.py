@@ -58,8 +58,28 @@ class Item(models.Model):
             models.Index(fields=["title"], name="item_title"),
         ]
 
+    # Not a field: who is creating this item, named on its opening stock move (see `catalog.receivers`). Set before
+    # the first save() by `catalog.services.create_item` and the admin; None for factories, the shell, fixtures.
+    opening_actor = None
+
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *, force_insert=False, force_update=False, using=None, update_fields=None) -> None:
+        """Saves the item; an existing row gets every column but `stock`, which moves only through the stock
+        services (`catalog.services`), as a delta with a ledger entry.
+
+        An object read earlier (an admin or API form, a shell session) carries the stock of that moment: writing it
+        back would undo every reservation made since, and sell the same units twice.
+        """
+        if update_fields is None and not force_insert and not self._state.adding:
+            deferred = self.get_deferred_fields()
+            update_fields = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "stock" and field.attname not in deferred
+            ]
+        super().save(force_insert=force_insert, force_update=force_update, using=using, update_fields=update_fields)
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:item", kwargs={"slug": self.slug})
@@ -78,6 +98,40 @@ class Item(models.Model):
         if not self.stock:
             return "Out of stock"
         return f"Only {self.stock} left" if self.is_low_stock else "In stock"
+
+
+class StockReason(models.TextChoices):
+    OPENING = "opening", "opening stock"  # what an item starts with, or had when the ledger began
+    ADJUSTMENT = "adjustment", "adjustment"  # a person set or changed stock in the admin or the API
+    IMPORT = "import", "import"
+    RESERVED = "reserved", "reserved by an order"
+    RELEASED = "released", "released by an order"  # cancelled or expired: the order gave its units back
+    RETURNED = "returned", "returned"  # a refund with restock
+    REPAIR = "repair", "repair"  # the stock column was set to the ledger's sum (`manage.py check_stock --repair`)
+
+
+class StockMove(models.Model):
+    """One movement of an item's stock. The item's `stock` always equals the sum of its moves' deltas
+    (`catalog.selectors.stock_mismatches` lists any item where it does not).
+
+    Orders are named by their number: the catalog knows nothing of the orders app.
+    """
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="stock_moves")
+    delta = models.IntegerField(help_text="Units added (positive) or taken (negative).")
+    reason = models.CharField(max_length=16, choices=StockReason.choices)
+    order_number = models.CharField(max_length=16, blank=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["item", "created_at"], name="stockmove_item_created")]
+
+    def __str__(self) -> str:
+        return f"{self.delta:+d} {self.get_reason_display()}"
 
 
 class CatalogRevision(models.Model):

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 
-from catalog.models import CatalogRevision, Category, Item
+from catalog.models import CatalogRevision, Category, Item, StockMove, StockReason
 from shop.fragments import version_token
 
 PAGE_SIZE = 24
@@ -154,3 +154,48 @@ def low_stock_items(*, below: int = 5, seller=None, limit: int = 20) -> list[Ite
     if seller is not None:
         items = items.filter(seller_id=seller.pk)
     return list(items.order_by("stock", "title", "pk")[:limit])
+
+
+# The moves that make up what an order holds: it took units (RESERVED) and gave some back (the rest).
+ORDER_HOLDING_REASONS = [StockReason.RESERVED, StockReason.RELEASED, StockReason.RETURNED, StockReason.REPAIR]
+
+
+def _moves_of(item_ids) -> QuerySet[StockMove]:
+    moves = StockMove.objects.order_by()
+    return moves if item_ids is None else moves.filter(item_id__in=list(item_ids))
+
+
+def ledger_totals(*, item_ids=None) -> dict:
+    """The sum of the stock moves of each item that has any (of the given items, or of all), keyed by primary key.
+
+    An item's `stock` must equal its total; an item with no moves is missing from the result (its total is 0).
+    """
+    totals = _moves_of(item_ids).values("item_id").annotate(total=Sum("delta")).values_list("item_id", "total")
+    return dict(totals)
+
+
+@dataclass(frozen=True)
+class StockMismatch:
+    item_id: object
+    sku: str
+    title: str
+    stock: int  # what the item's stock column says
+    ledger: int  # what the sum of its moves says
+
+
+def stock_mismatches() -> list[StockMismatch]:
+    """Every item whose stock column differs from the sum of its stock moves, by SKU; empty when all agree."""
+    totals = ledger_totals()
+    return [
+        StockMismatch(item_id=pk, sku=sku, title=title, stock=stock, ledger=totals.get(pk, 0))
+        for pk, sku, title, stock in Item.objects.order_by("sku").values_list("pk", "sku", "title", "stock").iterator()
+        if stock != totals.get(pk, 0)
+    ]
+
+
+def held_by_orders(*, item_ids=None) -> dict[tuple, int]:
+    """The units each order still holds of each item, keyed by (item pk, order number): what its RESERVED moves took
+    less what its RELEASED, RETURNED and REPAIR moves gave back. Orders that hold nothing of an item are left out."""
+    moves = _moves_of(item_ids).exclude(order_number="").filter(reason__in=ORDER_HOLDING_REASONS)
+    totals = moves.values("item_id", "order_number").annotate(total=Sum("delta"))
+    return {(row["item_id"], row["order_number"]): -row["total"] for row in totals if row["total"]}

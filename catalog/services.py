@@ -1,4 +1,10 @@
-"""Writes on the catalog. Stock moves only through conditional single-row updates (no transaction needed)."""
+"""Writes on the catalog.
+
+Stock moves only as deltas: each change is one conditional update of the item's `stock` (`F()` arithmetic, so two
+writers never overwrite each other) plus one `StockMove` row saying why, in one unit of work (`shop.db.unit_of_work`:
+a transaction on either backend, joined when the caller already runs one). So an item's stock always equals the sum of
+its moves. `Item.save()` never writes `stock` back on an existing row.
+"""
 
 import secrets
 
@@ -8,18 +14,30 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
-from catalog.exceptions import CatalogError
-from catalog.models import CatalogRevision, Item
-from catalog.selectors import REVISION_NAME, VERSION_CACHE_KEY
+from catalog.exceptions import CatalogError, ItemNotFound, NotEnoughStock
+from catalog.models import CatalogRevision, Item, StockMove, StockReason
+from catalog.selectors import REVISION_NAME, VERSION_CACHE_KEY, ledger_totals
+from shop.db import TransientError, checkpoint, on_commit, unit_of_work
 from shop.fragments import replace_version_token
+
+# The reasons a release may give: units coming back from an order, or a repair of a reservation.
+RELEASE_REASONS = {StockReason.RELEASED, StockReason.RETURNED, StockReason.REPAIR}
 
 
 def bump_catalog_revision() -> None:
-    """Tells every worker that the shopper-visible catalog changed: one atomic increment of a shared row, then a new
-    version token in the shared cache (see `catalog.selectors.catalog_version`). Call it after the change is stored.
+    """Tells every worker that the shopper-visible catalog changed, once the caller's transaction commits (at once
+    outside one): an atomic increment of a shared row, then a new version token in the shared cache (see
+    `catalog.selectors.catalog_version`).
 
-    Called after each write that bypasses `save()`/`delete()` (those are covered by catalog receivers).
+    After commit, because a version moved earlier would let another worker cache the old data under the new version;
+    and outside the transaction, because every order would otherwise write that one row and, on MongoDB, concurrent
+    orders would all conflict on it. Called after each write that bypasses `save()`/`delete()` (those are covered by
+    catalog receivers).
     """
+    on_commit(_catalog_changed)
+
+
+def _catalog_changed() -> None:
     _increment_revision_row()
     if settings.CACHE_IS_SHARED:
         replace_version_token(VERSION_CACHE_KEY)
@@ -37,47 +55,203 @@ def _increment_revision_row() -> None:
             _increment_revision_row()
 
 
-def reserve_stock(*, item_id: object, quantity: int) -> bool:
-    """Takes `quantity` units of an active item if that many are there, in one conditional update.
+def _record_move(
+    *, item_id: object, delta: int, reason: str, order_number: str = "", actor=None, note: str = ""
+) -> StockMove:
+    return StockMove.objects.create(
+        item_id=item_id,
+        delta=delta,
+        reason=StockReason(reason),
+        order_number=order_number,
+        actor_id=getattr(actor, "pk", None),
+        note=note[: StockMove._meta.get_field("note").max_length],
+    )
 
-    Returns whether it did; stock never goes below zero, however many buyers race for the last units.
+
+def _current_stock(item_id: object) -> int | None:
+    return Item.objects.filter(pk=item_id).values_list("stock", flat=True).first()
+
+
+@unit_of_work
+def reserve_stock(*, item_id: object, quantity: int, order_number: str = "") -> bool:
+    """Takes `quantity` units of an active item if that many are there (one conditional update) and records a
+    RESERVED move for the order. Returns whether it did; stock never goes below zero, however many buyers race.
+
+    Raises: ValueError when `quantity` is below 1.
     """
     if quantity < 1:
         raise ValueError("quantity must be at least 1")
     taken = Item.objects.filter(pk=item_id, is_active=True, stock__gte=quantity).update(
         stock=F("stock") - quantity, updated_at=timezone.now()
     )
-    if taken:
-        bump_catalog_revision()
-    return bool(taken)
+    if not taken:
+        return False
+    checkpoint("catalog.stock_updated")
+    _record_move(item_id=item_id, delta=-quantity, reason=StockReason.RESERVED, order_number=order_number)
+    bump_catalog_revision()
+    return True
 
 
-def release_stock(*, item_id: object, quantity: int) -> None:
-    """Puts `quantity` units back (an order was cancelled or a reservation undone)."""
+@unit_of_work
+def release_stock(
+    *,
+    item_id: object,
+    quantity: int,
+    order_number: str = "",
+    reason: str = StockReason.RELEASED,
+    note: str = "",
+) -> None:
+    """Puts `quantity` units back (an order was cancelled or expired, refunded with restock, or a repair) and records
+    the move. Nothing happens when the item was deleted meanwhile.
+
+    Raises: ValueError when `quantity` is below 1 or `reason` is not RELEASED, RETURNED or REPAIR.
+    """
     if quantity < 1:
         raise ValueError("quantity must be at least 1")
-    if Item.objects.filter(pk=item_id).update(stock=F("stock") + quantity, updated_at=timezone.now()):
-        bump_catalog_revision()
+    if reason not in RELEASE_REASONS:
+        raise ValueError(f"{reason!r} is not a reason to release stock")
+    if not Item.objects.filter(pk=item_id).update(stock=F("stock") + quantity, updated_at=timezone.now()):
+        return
+    checkpoint("catalog.stock_updated")
+    _record_move(item_id=item_id, delta=quantity, reason=reason, order_number=order_number, note=note)
+    bump_catalog_revision()
+
+
+@unit_of_work
+def adjust_stock(
+    *, item_id: object, delta: int, actor=None, reason: str = StockReason.ADJUSTMENT, note: str = ""
+) -> int:
+    """Adds `delta` units (negative: takes them) in one conditional update, whatever else moved the stock meanwhile,
+    and records the move; returns the new stock. A delta of 0 changes and records nothing.
+
+    Raises: NotEnoughStock (code "stock_below_zero") when the stock would go below zero, stock unchanged;
+    ItemNotFound; ValueError for an unknown reason.
+    """
+    reason = StockReason(reason)
+    if delta == 0:
+        current = _current_stock(item_id)
+        if current is None:
+            raise ItemNotFound(item_id=str(item_id))
+        return current
+    items = Item.objects.filter(pk=item_id)
+    if delta < 0:
+        items = items.filter(stock__gte=-delta)
+    if not items.update(stock=F("stock") + delta, updated_at=timezone.now()):
+        found = Item.objects.filter(pk=item_id).values_list("title", "stock").first()
+        if found is None:
+            raise ItemNotFound(item_id=str(item_id))
+        title, stock = found
+        raise NotEnoughStock(
+            f"{title} has {stock} in stock: taking {-delta} would leave {stock + delta}. Stock was not changed.",
+            item_id=str(item_id),
+            title=title,
+            stock=stock,
+            delta=delta,
+        )
+    checkpoint("catalog.stock_updated")
+    _record_move(item_id=item_id, delta=delta, reason=reason, actor=actor, note=note)
+    bump_catalog_revision()
+    return _current_stock(item_id)
+
+
+@unit_of_work
+def set_stock(*, item_id: object, stock: int, actor=None, reason: str = StockReason.ADJUSTMENT, note: str = "") -> int:
+    """Sets the stock to `stock` (someone counted the shelf), recording the difference as one move; returns it.
+
+    Raises: ItemNotFound; ValueError for a negative stock or an unknown reason; TransientError when the stock moved
+    between the read and the write (the unit of work then runs again).
+    """
+    reason = StockReason(reason)
+    if stock < 0:
+        raise ValueError("stock cannot be negative")
+    current = _current_stock(item_id)
+    if current is None:
+        raise ItemNotFound(item_id=str(item_id))
+    if stock == current:
+        return current
+    if not Item.objects.filter(pk=item_id, stock=current).update(stock=stock, updated_at=timezone.now()):
+        raise TransientError(f"the stock of item {item_id} moved while it was being set")
+    checkpoint("catalog.stock_updated")
+    _record_move(item_id=item_id, delta=stock - current, reason=reason, actor=actor, note=note)
+    bump_catalog_revision()
+    return stock
+
+
+@unit_of_work
+def repair_stock(*, item_id: object, actor=None) -> int | None:
+    """Sets the stock column to the sum of the item's ledger, recording a REPAIR move of delta 0 that says what the
+    column held. Returns the new stock, or None when there was nothing to fix (or no such item).
+
+    Raises: CatalogError(code="ledger_below_zero") when the ledger sums to less than zero (moves are missing: no stock
+    column can match it); TransientError when the stock moved meanwhile (the unit runs again).
+    """
+    current = _current_stock(item_id)
+    if current is None:
+        return None
+    pk = Item._meta.pk.to_python(item_id)
+    ledger = ledger_totals(item_ids=[pk]).get(pk, 0)
+    if ledger == current:
+        return None
+    if ledger < 0:
+        raise CatalogError(
+            f"The ledger of item {item_id} sums to {ledger}: moves are missing, so there is no stock to set.",
+            code="ledger_below_zero",
+            item_id=str(item_id),
+            ledger=ledger,
+            stock=current,
+        )
+    if not Item.objects.filter(pk=item_id, stock=current).update(stock=ledger, updated_at=timezone.now()):
+        raise TransientError(f"the stock of item {item_id} moved while it was being repaired")
+    checkpoint("catalog.stock_updated")
+    _record_move(
+        item_id=item_id,
+        delta=0,
+        reason=StockReason.REPAIR,
+        actor=actor,
+        note=f"stock column was {current}, ledger says {ledger}",
+    )
+    bump_catalog_revision()
+    return ledger
+
+
+def record_opening_stock(*, item: Item, actor=None, note: str = "") -> None:
+    """Records the stock a just-created item starts with as its first move (nothing when it starts with none).
+
+    Called by the item receiver for every item created through `save()`; bulk creations record their own.
+    """
+    if item.stock > 0:
+        _record_move(item_id=item.pk, delta=item.stock, reason=StockReason.OPENING, actor=actor, note=note)
 
 
 UPDATABLE_FIELDS = {"price_minor", "stock", "is_active", "title", "description", "category_id"}
 
 
-def update_items(*, item_ids: list, **changes: object) -> int:
+@unit_of_work
+def update_items(*, item_ids: list, actor=None, **changes: object) -> int:
     """Sets the same fields on many items at once and bumps the catalog revision, so every cached page sees it.
+    A `stock` is set item by item through `set_stock` (a recorded adjustment by `actor`). Returns how many items
+    were matched.
 
     Bulk edits must come through here (or `save()`): a bare `QuerySet.update()` would leave the catalog cache stale.
-    Returns how many items changed.
+    Raises: ValueError for a field it may not set.
     """
     unknown = set(changes) - UPDATABLE_FIELDS
     if unknown:
         raise ValueError(f"cannot bulk-update {', '.join(sorted(unknown))}")
     if not changes or not item_ids:
         return 0
-    changed = Item.objects.filter(pk__in=list(item_ids)).update(**changes, updated_at=timezone.now())
-    if changed:
-        bump_catalog_revision()
-    return changed
+    stock = changes.pop("stock", None)
+    matched = 0
+    if changes:
+        matched = Item.objects.filter(pk__in=list(item_ids)).update(**changes, updated_at=timezone.now())
+        if matched:
+            bump_catalog_revision()
+    if stock is not None:
+        pks = list(Item.objects.filter(pk__in=list(item_ids)).values_list("pk", flat=True))
+        for pk in pks:
+            set_stock(item_id=pk, stock=stock, actor=actor)
+        matched = max(matched, len(pks))
+    return matched
 
 
 # Item writes by their seller or by staff (the JSON API; the admin has its own forms).
@@ -101,6 +275,7 @@ def _free_slug(title: str, *, exclude_pk: object = None) -> str:
     return next(f"{base}-{n}" for n in range(2, len(taken_slugs) + 3) if f"{base}-{n}" not in taken_slugs)
 
 
+@unit_of_work
 def create_item(
     *,
     actor,
@@ -113,7 +288,8 @@ def create_item(
     slug: str = "",
     is_active: bool = True,
 ) -> Item:
-    """A new item sold by `actor` (a seller or staff); a missing slug is made from the title, a missing SKU drawn.
+    """A new item sold by `actor` (a seller or staff), with its opening stock move; a missing slug is made from the
+    title, a missing SKU drawn.
 
     Raises: CatalogError(code="not_allowed") for anyone else; ValidationError (bad values, slug or SKU taken).
     """
@@ -131,23 +307,34 @@ def create_item(
         is_active=is_active,
     )
     item.full_clean()
+    item.opening_actor = actor  # the item receiver records the opening move, naming who created the item
     item.save()
     return item
 
 
+@unit_of_work
 def update_item(*, item: Item, actor, **changes: object) -> Item:
-    """Changes the given fields of the item, for its seller or staff; the seller never changes.
+    """Changes the given fields of the item, for its seller or staff; the seller never changes. A `stock` is an
+    absolute count, set through `set_stock` as an adjustment by `actor`; the item returned carries the stock stored.
 
-    Raises: CatalogError(code="not_allowed"); ValueError for a field that may not be set; ValidationError.
+    Raises: CatalogError(code="not_allowed"); ValueError for a field that may not be set; ValidationError;
+    ItemNotFound when the item was deleted meanwhile.
     """
     _check_can_manage(item=item, actor=actor)
     unknown = set(changes) - ITEM_WRITABLE_FIELDS
     if unknown:
         raise ValueError(f"cannot set {', '.join(sorted(unknown))}")
+    stock = changes.pop("stock", None)
     for name, value in changes.items():
         setattr(item, name, value)
+    if stock is not None:
+        item.stock = stock  # validated with the rest; written by set_stock, never by save()
     item.full_clean()
     item.save()
+    if stock is not None:
+        item.stock = set_stock(item_id=item.pk, stock=stock, actor=actor)
+    else:
+        item.refresh_from_db(fields=["stock"])
     return item
 
 

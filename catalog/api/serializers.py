@@ -86,7 +86,12 @@ class ItemInputSerializer(StrictSerializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
     price = StrictIntegerField(min_value=1, max_value=MAX_PRICE_MINOR, help_text="In minor units.")
-    stock = StrictIntegerField(required=False, min_value=0, max_value=MAX_STOCK)
+    stock = StrictIntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_STOCK,
+        help_text="The whole count on hand (not a change); the difference is recorded as an adjustment by the caller.",
+    )
     category = CategorySlugField(max_length=120, help_text="A category slug.")
     sku = serializers.CharField(required=False, max_length=64, help_text="Drawn when missing.")
     slug = serializers.SlugField(required=False, max_length=220, help_text="Made from the title when missing.")

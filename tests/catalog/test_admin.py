@@ -1,3 +1,4 @@
+import re
 from io import BytesIO
 
 import pytest
@@ -9,7 +10,9 @@ from django.urls import reverse
 from PIL import Image
 
 from catalog.admin import ItemAdminForm
-from catalog.models import Item
+from catalog.models import Item, StockMove, StockReason
+from catalog.selectors import ledger_totals
+from catalog.services import reserve_stock
 from tests.factories import CategoryFactory, ItemFactory, SellerFactory, UserFactory
 
 CHANGELIST = reverse("admin:catalog_item_changelist")
@@ -215,3 +218,106 @@ def test_seller_may_view_categories_but_not_change_them_nor_see_users_or_groups(
     assert seller_client.get(reverse("admin:auth_group_changelist")).status_code == 403
     category.refresh_from_db()
     assert category.name != "Renamed"
+
+
+def shown_stock(html: str, name: str = "initial-stock") -> str:
+    """The stock a rendered form remembers having shown (its hidden initial value)."""
+    match = re.search(rf'name="{name}" value="(\d+)"', html)
+    assert match, f"no {name} in the page"
+    return match.group(1)
+
+
+def test_change_form_applies_the_typed_stock_as_a_difference_from_the_stock_it_showed(seller_client, two_sellers):
+    mine = two_sellers["mine"]  # 3 in stock
+    page = seller_client.get(change_url(mine)).content.decode()
+    assert reserve_stock(item_id=mine.pk, quantity=2, order_number="ORDER001")  # an order, while the form is open
+
+    response = seller_client.post(
+        change_url(mine), item_post(mine, title="Big Pan", stock=10, **{"initial-stock": shown_stock(page)})
+    )
+
+    assert response.status_code == 302
+    mine.refresh_from_db()
+    assert (mine.title, mine.stock) == ("Big Pan", 1 + (10 - 3))  # the order keeps its 2 units
+    adjustment = mine.stock_moves.get(reason=StockReason.ADJUSTMENT)
+    assert (adjustment.delta, adjustment.actor) == (7, two_sellers["seller"])
+    assert ledger_totals(item_ids=[mine.pk]) == {mine.pk: 8}
+
+
+def test_list_editable_applies_the_typed_stock_as_a_difference_too(seller_client, two_sellers):
+    mine = two_sellers["mine"]
+    listing = seller_client.get(CHANGELIST).content.decode()
+    assert reserve_stock(item_id=mine.pk, quantity=1, order_number="ORDER001")
+
+    edit = list_edit([mine], price_minor="1250", stock="5", is_active="on")
+    response = seller_client.post(
+        CHANGELIST, edit | {"initial-form-0-stock": shown_stock(listing, "initial-form-0-stock")}
+    )
+
+    assert response.status_code == 302
+    mine.refresh_from_db()
+    assert mine.stock == 2 + (5 - 3)
+    assert mine.stock_moves.get(reason=StockReason.ADJUSTMENT).actor == two_sellers["seller"]
+
+
+def test_a_stale_admin_edit_cannot_sell_a_one_unit_item_twice(seller_client, two_sellers):
+    last = ItemFactory(seller=two_sellers["seller"], category=two_sellers["category"], title="Last Pot", stock=1)
+    page = seller_client.get(change_url(last)).content.decode()
+    assert reserve_stock(item_id=last.pk, quantity=1, order_number="ORDER001")
+
+    seller_client.post(
+        change_url(last), item_post(last, title="Last Pot (dented)", stock=1, **{"initial-stock": shown_stock(page)})
+    )
+
+    assert reserve_stock(item_id=last.pk, quantity=1, order_number="ORDER002") is False
+    last.refresh_from_db()
+    assert (last.title, last.stock) == ("Last Pot (dented)", 0)
+
+
+def test_an_admin_stock_cut_below_zero_is_refused_with_a_message_and_the_other_changes_kept(seller_client, two_sellers):
+    mine = two_sellers["mine"]
+    page = seller_client.get(change_url(mine)).content.decode()
+    assert reserve_stock(item_id=mine.pk, quantity=2, order_number="ORDER001")  # 1 left
+
+    response = seller_client.post(
+        change_url(mine),
+        item_post(mine, title="Small Pan", stock=0, **{"initial-stock": shown_stock(page)}),  # 3 -> 0: take 3
+        follow=True,
+    )
+
+    assert "Small Pan has 1 in stock: taking 3 would leave -2. Stock was not changed." in response.content.decode()
+    mine.refresh_from_db()
+    assert (mine.title, mine.stock) == ("Small Pan", 1)
+    assert not mine.stock_moves.filter(reason=StockReason.ADJUSTMENT).exists()
+
+
+def test_adding_an_item_in_the_admin_records_its_opening_stock_by_the_seller(seller_client, two_sellers):
+    draft = Item(title="New Pot", slug="new-pot", sku="NEW-1", category=two_sellers["category"], stock=6)
+
+    seller_client.post(reverse("admin:catalog_item_add"), item_post(draft))
+
+    item = Item.objects.get(sku="NEW-1")
+    assert list(item.stock_moves.values_list("delta", "reason", "actor")) == [
+        (6, StockReason.OPENING, two_sellers["seller"].pk)
+    ]
+
+
+def test_stock_moves_are_read_only_and_a_seller_sees_only_those_of_own_items(seller_client, two_sellers):
+    mine, theirs = two_sellers["mine"], two_sellers["theirs"]
+    reserve_stock(item_id=mine.pk, quantity=1, order_number="MINE0001")
+    reserve_stock(item_id=theirs.pk, quantity=1, order_number="THEIRS01")
+    move_list = reverse("admin:catalog_stockmove_changelist")
+
+    listing = seller_client.get(move_list).content.decode()
+    item_page = seller_client.get(change_url(mine)).content.decode()
+    theirs_move = StockMove.objects.get(order_number="THEIRS01")
+
+    assert "MINE0001" in listing and "THEIRS01" not in listing
+    assert "MINE0001" in item_page and f"{move_list}?item__id__exact={mine.pk}" in item_page
+    assert seller_client.get(reverse("admin:catalog_stockmove_add")).status_code == 403
+    assert seller_client.get(reverse("admin:catalog_stockmove_change", args=[theirs_move.pk])).status_code == 302
+    mine_move = StockMove.objects.get(order_number="MINE0001")
+    forged = {"delta": "50", "reason": "adjustment", "note": ""}
+    assert seller_client.post(reverse("admin:catalog_stockmove_change", args=[mine_move.pk]), forged).status_code == 403
+    seller_client.post(move_list, {"action": "delete_selected", "_selected_action": [mine_move.pk], "post": "yes"})
+    assert StockMove.objects.filter(pk=mine_move.pk, delta=-1).exists()

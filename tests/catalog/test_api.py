@@ -1,6 +1,9 @@
 import pytest
 
-from catalog.models import Item
+import catalog.api.views
+from catalog.models import Item, StockReason
+from catalog.selectors import ledger_totals
+from catalog.services import reserve_stock
 from tests.api.conftest import People, client_for
 from tests.factories import CategoryFactory, ItemFactory
 
@@ -135,3 +138,27 @@ def test_an_inactive_item_is_visible_to_its_seller_and_staff_only(people):
     item = ItemFactory(seller=people.seller, is_active=False)
     statuses = {caller: people.client(caller).get(f"/api/items/{item.pk}").status_code for caller, _ in WRITE_TABLE}
     assert statuses == {"anonymous": 404, "buyer": 404, "other_seller": 404, "seller": 200, "staff": 200}
+
+
+def test_item_stock_set_through_the_api_is_a_recorded_adjustment_by_the_caller(people, item):
+    response = people.client("seller").patch(f"/api/items/{item.pk}", {"stock": 7}, format="json")
+
+    assert response.status_code == 200 and response.json()["stock"] == 7
+    adjustment = item.stock_moves.get(reason=StockReason.ADJUSTMENT)
+    assert (adjustment.delta, adjustment.actor) == (4, people.seller)
+    assert ledger_totals(item_ids=[item.pk]) == {item.pk: 7}
+
+
+def test_a_stale_api_edit_cannot_sell_a_one_unit_item_twice(people, monkeypatch):
+    item = ItemFactory(seller=people.seller, title="Last kettle", stock=1)
+    real_update_item = catalog.api.views.update_item
+
+    def order_lands_first(**kwargs):  # between the view's read of the item and its write
+        assert reserve_stock(item_id=item.pk, quantity=1, order_number="ORDER001")
+        return real_update_item(**kwargs)
+
+    monkeypatch.setattr(catalog.api.views, "update_item", order_lands_first)
+    response = people.client("seller").patch(f"/api/items/{item.pk}", {"title": "Dented kettle"}, format="json")
+
+    assert response.status_code == 200 and response.json()["stock"] == 0
+    assert reserve_stock(item_id=item.pk, quantity=1, order_number="ORDER002") is False

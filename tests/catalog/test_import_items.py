@@ -3,8 +3,10 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from catalog.models import Item
-from catalog.selectors import catalog_version
+import catalog.imports
+from catalog.models import Item, StockReason
+from catalog.selectors import catalog_version, stock_mismatches
+from catalog.services import reserve_stock
 from tests.factories import CategoryFactory, ItemFactory, SellerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +174,35 @@ def test_import_reads_json_lines_and_dry_run_writes_nothing(setup, tmp_path, cap
 
     assert not Item.objects.exists()
     assert "Would import 2 of 2 rows: 2 new" in capsys.readouterr().out
+
+
+def test_import_records_its_stock_changes_so_stock_equals_the_ledger_even_when_orders_land_meanwhile(
+    setup, tmp_path, monkeypatch
+):
+    run(
+        write(tmp_path, HEADER + "P-1,Pan,,1,5,cookware,\nP-2,Pot,,1,0,cookware,\nP-3,Lid,,1,2,cookware,\n"),
+        "--seller",
+        "sam@example.com",
+    )
+    pan = Item.objects.get(sku="P-1")
+    assert list(pan.stock_moves.values_list("delta", "reason", "note")) == [(5, StockReason.IMPORT, "opening")]
+    assert not Item.objects.get(sku="P-2").stock_moves.exists()
+    assert reserve_stock(item_id=pan.pk, quantity=1, order_number="ORDER001")
+
+    checked = catalog.imports._check_against_database
+
+    def orders_land_after_each_check(*args, **kwargs):  # after the import read the stock it compares with
+        valid = checked(*args, **kwargs)
+        assert reserve_stock(item_id=pan.pk, quantity=1, order_number="ORDER002")
+        return valid
+
+    monkeypatch.setattr(catalog.imports, "_check_against_database", orders_land_after_each_check)
+    run(
+        write(
+            tmp_path, HEADER + "P-1,Pan,,1,10,cookware,\nP-2,Pot,,1,3,cookware,\nP-3,Lid,,1,2,cookware,\n", name="2.csv"
+        )
+    )
+
+    assert dict(Item.objects.values_list("sku", "stock")) == {"P-1": 10, "P-2": 3, "P-3": 2}
+    assert pan.stock_moves.order_by("-created_at", "-pk").values_list("delta", "reason")[0] == (8, StockReason.IMPORT)
+    assert stock_mismatches() == []
