@@ -5,12 +5,14 @@ pages and badges are keyed by it (`cart.selectors.cart_version`).
 """
 
 from django.conf import settings
+from django.utils import timezone
 
 from cart.exceptions import InvalidQuantity, ItemUnavailable, NotEnoughStock
 from cart.models import Cart, CartLine
 from cart.selectors import SESSION_KEY, CartOwner, cart_version_key, session_quantities
 from catalog.models import Item
 from catalog.selectors import items_by_ids, sellable_item
+from shop.db import checkpoint, on_commit, unit_of_work
 from shop.fragments import replace_version_token
 
 MAX_LINE_QUANTITY = 999
@@ -49,7 +51,8 @@ def _current_quantity(owner: CartOwner, item: Item) -> int:
 
 def _stored_cart_changed(user) -> None:
     if settings.CACHE_IS_SHARED:
-        replace_version_token(cart_version_key(user=user))
+        key = cart_version_key(user=user)
+        on_commit(lambda: replace_version_token(key))
 
 
 def _store_quantity(owner: CartOwner, item: Item, quantity: int) -> None:
@@ -108,6 +111,13 @@ def remove_from_cart(*, owner: CartOwner, item_id: object) -> bool:
     return removed
 
 
+def claim_cart(*, user) -> None:
+    """The first write of a checkout's unit of work: touches the user's cart row, so that two checkouts of one cart
+    running at once conflict here (SQLite: one waits for the other; MongoDB: one transaction aborts and is retried)
+    and the second then finds the cart empty."""
+    Cart.objects.filter(user_id=user.pk).update(updated_at=timezone.now())
+
+
 def empty_cart(*, owner: CartOwner) -> None:
     """Removes every line of the owner's cart."""
     if owner.is_stored:
@@ -119,9 +129,10 @@ def empty_cart(*, owner: CartOwner) -> None:
         owner.session.pop(SESSION_KEY, None)
 
 
+@unit_of_work
 def merge_session_cart(*, user, session) -> list[str]:
-    """Moves the session cart into the user's stored cart at login: quantities add up, capped at stock;
-    inactive or vanished items are dropped. Returns a notice per capped or dropped line."""
+    """Moves the session cart into the user's stored cart at login, all lines or none: quantities add up, capped at
+    stock; inactive or vanished items are dropped. Returns a notice per capped or dropped line."""
     quantities = session_quantities(session=session)
     if not quantities:
         return []
@@ -129,23 +140,23 @@ def merge_session_cart(*, user, session) -> list[str]:
     items = items_by_ids(ids=list(quantities))
     cart, _ = Cart.objects.get_or_create(user_id=user.pk)
     stored = {str(line.item_id): line for line in CartLine.objects.filter(cart=cart)}
-    try:
-        for pk, quantity in quantities.items():
-            item = items.get(pk)
-            if item is None or not item.is_active or item.stock == 0:
-                title = item.title if item else "An item"
-                notices.append(f"{title} is no longer available and was not added to your cart.")
-                continue
-            existing = stored[pk].quantity if pk in stored else 0
-            wanted = existing + quantity
-            merged = min(wanted, item.stock, MAX_LINE_QUANTITY)
-            if merged < wanted:
-                notices.append(f"Only {item.stock} of {item.title} available: your cart now holds {merged}.")
-            if pk in stored:
-                CartLine.objects.filter(pk=stored[pk].pk).update(quantity=merged)
-            else:
-                CartLine.objects.create(cart=cart, item=item, quantity=merged)
-    finally:  # whatever was written before a failure must not hide behind the old token
-        _stored_cart_changed(user)
-    session.pop(SESSION_KEY, None)
+    for pk, quantity in quantities.items():
+        item = items.get(pk)
+        if item is None or not item.is_active or item.stock == 0:
+            title = item.title if item else "An item"
+            notices.append(f"{title} is no longer available and was not added to your cart.")
+            continue
+        existing = stored[pk].quantity if pk in stored else 0
+        wanted = existing + quantity
+        merged = min(wanted, item.stock, MAX_LINE_QUANTITY)
+        if merged < wanted:
+            notices.append(f"Only {item.stock} of {item.title} available: your cart now holds {merged}.")
+        if pk in stored:
+            CartLine.objects.filter(pk=stored[pk].pk).update(quantity=merged)
+        else:
+            CartLine.objects.create(cart=cart, item=item, quantity=merged)
+        checkpoint("merge_session_cart.line_stored")
+    _stored_cart_changed(user)
+    # The session is written after the response, whatever happens here: it is emptied only when the unit commits.
+    on_commit(lambda: session.pop(SESSION_KEY, None))
     return notices

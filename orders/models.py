@@ -65,6 +65,7 @@ class Order(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True, help_text="When it was cancelled or expired.")
+    restocked_at = models.DateTimeField(null=True, blank=True, help_text="When a refund put its units back in stock.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -82,6 +83,14 @@ class Order(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == OrderStatus.PENDING_PAYMENT
+
+    @property
+    def holds_stock(self) -> bool:
+        """Whether its units are out of stock on its account: reserved while pending, sold once paid, back in stock
+        once cancelled, expired or refunded with a restock."""
+        if self.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+            return False
+        return self.restocked_at is None
 
     @property
     def shipping_address(self) -> str:

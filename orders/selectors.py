@@ -10,6 +10,7 @@ from django.db.models import Count, F, Max, Prefetch, QuerySet, Sum
 from django.utils import timezone
 
 from cart.selectors import CartSummary
+from catalog.selectors import held_by_orders
 from orders.models import Order, OrderLine, OrderStatus
 
 
@@ -216,3 +217,38 @@ def orders_for_export(
         orders = orders.filter(status__in=list(statuses))
     lines = OrderLine.objects.order_by("title", "pk")
     return orders.order_by("created_at", "pk").prefetch_related(Prefetch("lines", queryset=lines))
+
+
+@dataclass(frozen=True)
+class HeldMismatch:
+    """An order whose units in the stock ledger differ from what its state says it holds."""
+
+    item_id: object
+    order_number: str
+    held: int  # units the ledger says the order holds (reserved less released)
+    expected: int  # units the order's lines hold in its current state (0 once cancelled, expired or restocked)
+
+
+def held_mismatches() -> list[HeldMismatch]:
+    """Every (item, order) whose units held in the stock ledger differ from what the order holds now: units stranded
+    by a reservation without an order, or a cancelled order that kept them; an order holding units never taken."""
+    expected: dict[tuple, int] = {}
+    lines = OrderLine.objects.filter(item_id__isnull=False).values_list("order_id", "item_id", "quantity")
+    orders = {
+        pk: (number, status, restocked_at)
+        for pk, number, status, restocked_at in Order.objects.values_list("pk", "number", "status", "restocked_at")
+    }
+    for order_id, item_id, quantity in lines:
+        number, status, restocked_at = orders[order_id]
+        if Order(status=status, restocked_at=restocked_at).holds_stock:
+            expected[(item_id, number)] = expected.get((item_id, number), 0) + quantity
+    held = held_by_orders()
+    return sorted(
+        (
+            HeldMismatch(item_id=item_id, order_number=number, held=held.get(key, 0), expected=expected.get(key, 0))
+            for key in set(held) | set(expected)
+            for item_id, number in [key]
+            if held.get(key, 0) != expected.get(key, 0)
+        ),
+        key=lambda mismatch: (mismatch.order_number, str(mismatch.item_id)),
+    )

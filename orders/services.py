@@ -1,43 +1,47 @@
 """Writes on orders: placing them and moving them through their life cycle.
 
-MongoDB has no multi-document transaction here (django-mongodb-backend 5.2's `transaction.atomic()` does
-nothing), so every step is a conditional single-document update and a failed later step undoes the earlier
-ones (compensation). Status changes go through `_move()`: one `filter(pk, status__in=sources).update(...)`,
-so of two racing changes exactly one wins, and only that winner releases stock or sends the email.
+Each multi-step write is one unit of work (`shop.db.unit_of_work`: a real transaction on SQLite and on MongoDB,
+retried as a whole on a write conflict): placing an order claims the cart, reserves every line, writes the order and
+its lines and empties the cart, or does none of it; cancelling or expiring moves the status and releases the stock
+together. Status changes go through `_move()`: one conditional `filter(pk, status__in=sources).update(...)`, so of
+two racing changes exactly one wins. Side effects (emails, gateway calls) are recorded in the same transaction through
+the outbox (`shop.outbox`, `shop.mail`) and carried out after commit.
 """
 
+import hashlib
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from cart.selectors import CartLineView, CartOwner, cart_for_user
-from cart.services import empty_cart
-from catalog.services import release_stock, reserve_stock
+from cart.services import claim_cart, empty_cart
+from catalog.selectors import stock_mismatches
+from catalog.services import StockReason, release_stock, repair_stock, reserve_stock
 from orders.exceptions import (
     CartChanged,
     CartEmpty,
     CartHasProblems,
     IllegalTransition,
     NotAllowed,
-    OrderError,
     OutOfStock,
 )
 from orders.models import STATUS_TIMESTAMPS, TRANSITIONS, Order, OrderLine, OrderStatus
-from orders.selectors import cart_fingerprint
+from orders.selectors import cart_fingerprint, held_mismatches
 from orders.signals import order_paid, order_placed, order_status_changed
+from shop.db import TransientError, checkpoint, unit_of_work
+from shop.exceptions import ShopError
 
 logger = logging.getLogger(__name__)
 
 # No 0/O or 1/I: numbers are read out on the phone. 32**8 possibilities; a clash is retried.
 NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 NUMBER_LENGTH = 8
-NUMBER_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -60,14 +64,15 @@ class ShippingAddress:
         }
 
 
-class _TokenTaken(Exception):
-    def __init__(self, order: Order) -> None:
-        self.order = order
-
-
 def new_checkout_token() -> str:
     """A fresh one-time token for a checkout form."""
     return secrets.token_urlsafe(24)
+
+
+def idempotency_token(*, buyer, key: str) -> str:
+    """The checkout token for a client's Idempotency-Key: scoped to the buyer, so one buyer's keys never collide with,
+    or reveal, another's."""
+    return hashlib.sha256(f"{buyer.pk}:{key}".encode()).hexdigest()
 
 
 def _new_number() -> str:
@@ -81,78 +86,68 @@ def _order_for_token(*, buyer, token: str) -> Order | None:
     return order
 
 
-def _reserve_lines(lines: list[CartLineView]) -> list[CartLineView]:
-    """Reserves every line or none. Raises: OutOfStock naming the first line that ran short."""
-    reserved: list[CartLineView] = []
+def _reserve_lines(lines: list[CartLineView], *, order_number: str) -> None:
+    """Reserves every line. Raises: OutOfStock naming every line that ran short (the unit then undoes the rest)."""
+    short = []
     # A fixed order (by item id) so that two buyers of the same items always take them in the same sequence.
     for line in sorted(lines, key=lambda line: str(line.item.pk)):
-        if not reserve_stock(item_id=line.item.pk, quantity=line.quantity):
-            _release_lines(reserved)
-            raise OutOfStock(
-                f"Sorry, {line.item.title} ran out: there are no longer {line.quantity} in stock. "
-                "Nothing was ordered; please review your cart.",
-                item_id=str(line.item.pk),
-                title=line.item.title,
-                requested=line.quantity,
-            )
-        reserved.append(line)
-    return reserved
-
-
-def _release_lines(lines: list[CartLineView]) -> None:
-    for line in lines:
-        release_stock(item_id=line.item.pk, quantity=line.quantity)
-
-
-def _insert_order(*, buyer, token: str, total_minor: int, address: ShippingAddress) -> Order:
-    """Inserts the order row under a fresh number. Raises: _TokenTaken when a twin submit stored it first."""
-    for _ in range(NUMBER_ATTEMPTS):
-        order = Order(
-            number=_new_number(),
-            checkout_token=token,
-            buyer=buyer,
-            email=buyer.email,
-            total_minor=total_minor,
-            currency=settings.SHOP_CURRENCY,
-            **address.as_fields(),
+        if not reserve_stock(item_id=line.item.pk, quantity=line.quantity, order_number=order_number):
+            short.append(line)
+        checkpoint("place_order.line_reserved")
+    if short:
+        first = short[0]
+        titles = ", ".join(line.item.title for line in short)
+        raise OutOfStock(
+            f"Sorry, {titles} ran out: there are no longer as many in stock as your cart holds. "
+            "Nothing was ordered; please review your cart.",
+            item_id=str(first.item.pk),
+            title=first.item.title,
+            requested=first.quantity,
+            items=[
+                {"item_id": str(line.item.pk), "title": line.item.title, "requested": line.quantity} for line in short
+            ],
         )
-        order.full_clean(validate_unique=False)
-        try:
-            # A savepoint on SQLite keeps an enclosing transaction usable after the IntegrityError; on MongoDB the
-            # unique index alone decides (atomic() is a no-op there).
-            with transaction.atomic():
-                order.save(force_insert=True)
-        except IntegrityError:
-            winner = Order.objects.filter(checkout_token=token).first()
-            if winner is not None:
-                raise _TokenTaken(winner) from None
-            continue  # the number was taken: draw another
-        return order
-    raise OrderError("Could not allocate an order number; please try again.")
+
+
+def _insert_order(*, buyer, number: str, token: str, total_minor: int, address: ShippingAddress) -> Order:
+    """Inserts the order row. Raises: TransientError when the number or the token was taken meanwhile (the unit runs
+    again: a new number, or the twin submit's order found by its token)."""
+    order = Order(
+        number=number,
+        checkout_token=token,
+        buyer=buyer,
+        email=buyer.email,
+        total_minor=total_minor,
+        currency=settings.SHOP_CURRENCY,
+        **address.as_fields(),
+    )
+    order.full_clean(validate_unique=False)
+    try:
+        order.save(force_insert=True)
+    except IntegrityError as error:
+        raise TransientError("order number or checkout token taken") from error
+    return order
 
 
 def _insert_lines(*, order: Order, lines: list[CartLineView]) -> None:
-    rows = [
-        OrderLine(
-            order=order,
-            item_id=line.item.pk,
-            seller_id=line.item.seller_id,
-            title=line.item.title,
-            sku=line.item.sku,
-            unit_price_minor=line.unit_price_minor,
-            quantity=line.quantity,
-            line_total_minor=line.line_total_minor,
-        )
-        for line in lines
-    ]
-    try:
-        OrderLine.objects.bulk_create(rows)
-    except BaseException:
-        OrderLine.objects.filter(order_id=order.pk).delete()
-        Order.objects.filter(pk=order.pk).delete()
-        raise
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                item_id=line.item.pk,
+                seller_id=line.item.seller_id,
+                title=line.item.title,
+                sku=line.item.sku,
+                unit_price_minor=line.unit_price_minor,
+                quantity=line.quantity,
+                line_total_minor=line.line_total_minor,
+            )
+            for line in lines
+        ]
+    )
 
 
+@unit_of_work
 def place_order(
     *,
     buyer,
@@ -162,10 +157,10 @@ def place_order(
 ) -> Order:
     """Turns the buyer's cart into a pending order at current prices, reserving its stock, then empties the cart.
 
-    All or nothing: on any failure every unit reserved is released and no order is left behind. A repeated
-    `checkout_token` (double submit, even concurrent) returns the order the first submit made; the loser of a
-    concurrent race releases its own reservation. `expected_fingerprint` (from the checkout page) refuses a cart
-    that changed since the shopper reviewed it.
+    One unit of work: a crash or error at any step leaves no order, no reserved unit and the cart as it was. A
+    repeated `checkout_token` (double submit, even concurrent) returns the order the first submit made; two concurrent
+    submits of one cart without a token make one order (the cart is claimed first; the second finds it empty).
+    `expected_fingerprint` (from the checkout page) refuses a cart that changed since the shopper reviewed it.
 
     Raises: CartEmpty, CartHasProblems, CartChanged, OutOfStock, NotAllowed, ValidationError (bad address).
     """
@@ -173,6 +168,7 @@ def place_order(
     existing = _order_for_token(buyer=buyer, token=token)
     if existing is not None:
         return existing
+    claim_cart(user=buyer)
     cart = cart_for_user(user=buyer)
     if cart.is_empty:
         raise CartEmpty()
@@ -187,18 +183,19 @@ def place_order(
         raise CartChanged()
 
     lines = list(cart.lines)
-    total_minor = sum(line.line_total_minor for line in lines)
-    reserved = _reserve_lines(lines)
-    try:
-        order = _insert_order(buyer=buyer, token=token, total_minor=total_minor, address=address or ShippingAddress())
-        _insert_lines(order=order, lines=lines)
-    except _TokenTaken as taken:
-        _release_lines(reserved)
-        return taken.order
-    except BaseException:
-        _release_lines(reserved)
-        raise
-
+    number = _new_number()
+    _reserve_lines(lines, order_number=number)
+    checkpoint("place_order.reserved")
+    order = _insert_order(
+        buyer=buyer,
+        number=number,
+        token=token,
+        total_minor=sum(line.line_total_minor for line in lines),
+        address=address or ShippingAddress(),
+    )
+    checkpoint("place_order.order_inserted")
+    _insert_lines(order=order, lines=lines)
+    checkpoint("place_order.lines_inserted")
     empty_cart(owner=CartOwner(user=buyer))
     order_placed.send(sender=Order, order=order)
     return order
@@ -231,10 +228,11 @@ def _move(*, order: Order, to: str, **fields) -> Order:
     return order
 
 
-def _release_order_stock(order: Order) -> None:
+def _release_order_stock(order: Order, *, reason: str = StockReason.RELEASED) -> None:
     for line in OrderLine.objects.filter(order_id=order.pk).only("item_id", "quantity"):
         if line.item_id is not None:  # the item was deleted since: nothing to put back
-            release_stock(item_id=line.item_id, quantity=line.quantity)
+            release_stock(item_id=line.item_id, quantity=line.quantity, order_number=order.number, reason=reason)
+            checkpoint("release_order_stock.line_released")
 
 
 def can_cancel(*, order: Order, actor) -> bool:
@@ -242,25 +240,31 @@ def can_cancel(*, order: Order, actor) -> bool:
     return order.is_pending and (actor.is_shop_staff or order.buyer_id == actor.pk)
 
 
+@unit_of_work
 def cancel_order(*, order: Order, actor) -> Order:
-    """Cancels a pending order and releases its stock exactly once. Raises: NotAllowed, IllegalTransition."""
+    """Cancels a pending order and releases its stock, together and exactly once; its open payment sessions are
+    expired after commit (payments reacts to the status change). Raises: NotAllowed, IllegalTransition."""
     if not (actor.is_shop_staff or order.buyer_id == actor.pk):
         raise NotAllowed()
     _move(order=order, to=OrderStatus.CANCELLED)
+    checkpoint("cancel_order.status_changed")
     _release_order_stock(order)
     return order
 
 
+@unit_of_work
 def expire_order(*, order: Order) -> Order:
-    """Expires an unpaid order and releases its stock exactly once. Raises: IllegalTransition."""
+    """Expires an unpaid order and releases its stock, together and exactly once. Raises: IllegalTransition."""
     _move(order=order, to=OrderStatus.EXPIRED)
+    checkpoint("expire_order.status_changed")
     _release_order_stock(order)
     return order
 
 
+@unit_of_work
 def mark_order_paid(*, order: Order) -> Order:
-    """Marks a pending order paid and emails the buyer, once; an order that is already paid (or further along) is
-    returned unchanged, so retries and replays are harmless.
+    """Marks a pending order paid and records the buyer's confirmation email, once, in one transaction; an order that
+    is already paid (or further along) is returned unchanged, so retries and replays are harmless.
 
     Raises: IllegalTransition when the order was cancelled or expired (the caller must see to the money).
     """
@@ -270,6 +274,7 @@ def mark_order_paid(*, order: Order) -> Order:
         if order.status in (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.REFUNDED):
             return order
         raise
+    checkpoint("mark_order_paid.status_changed")
     order_paid.send(sender=Order, order=order)
     _send_paid_email(order)
     return order
@@ -285,9 +290,17 @@ def mark_delivered(*, order: Order) -> Order:
     return _move(order=order, to=OrderStatus.DELIVERED)
 
 
-def mark_refunded(*, order: Order) -> Order:
-    """Paid -> refunded (the money went back; stock is not restocked automatically). Raises: IllegalTransition."""
-    return _move(order=order, to=OrderStatus.REFUNDED)
+@unit_of_work
+def mark_refunded(*, order: Order, restock: bool = False) -> Order:
+    """Paid -> refunded (the money went back), and with `restock` its units return to stock, together.
+
+    Raises: IllegalTransition.
+    """
+    _move(order=order, to=OrderStatus.REFUNDED, **({"restocked_at": timezone.now()} if restock else {}))
+    if restock:
+        checkpoint("mark_refunded.status_changed")
+        _release_order_stock(order, reason=StockReason.RETURNED)
+    return order
 
 
 def flag_order(*, order: Order, reason: str) -> Order:
@@ -307,15 +320,62 @@ def clear_flag(*, order: Order) -> Order:
 
 
 def _send_paid_email(order: Order) -> None:
-    """The confirmation email; a mail failure is logged and never undoes the payment."""
+    """The confirmation email, recorded in the caller's transaction and sent by the worker (`shop.mail`)."""
     lines = list(OrderLine.objects.filter(order_id=order.pk))
     context = {"order": order, "lines": lines, "SHOP_NAME": settings.SHOP_NAME}
-    try:
-        send_mail(
-            subject=render_to_string("orders/email/order_paid_subject.txt", context).strip(),
-            message=render_to_string("orders/email/order_paid_body.txt", context),
-            from_email=None,
-            recipient_list=[order.email],
-        )
-    except Exception:
-        logger.exception("Could not send the confirmation email of order %s", order.number)
+    send_mail(
+        subject=render_to_string("orders/email/order_paid_subject.txt", context).strip(),
+        message=render_to_string("orders/email/order_paid_body.txt", context),
+        from_email=None,
+        recipient_list=[order.email],
+    )
+
+
+@dataclass
+class StockCheck:
+    """What `check_stock` found, and with `repair` what it fixed; `problems` left means a person must look."""
+
+    stock_mismatches: list = field(default_factory=list)
+    held_mismatches: list = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.stock_mismatches or self.held_mismatches)
+
+
+@unit_of_work
+def check_stock(*, repair: bool = False, actor=None) -> StockCheck:
+    """Checks, per item, that stock equals the sum of its ledger and that the units each order holds in the ledger
+    match its state, in one transaction (no order lands between reading stock and reading the ledger). With `repair`,
+    gives back units the ledger shows held by no live order (a REPAIR move naming the order), then sets drifted stock
+    columns to their ledger sums (a REPAIR move saying what the column held).
+    Anything it cannot fix safely (an order holding units the ledger never took) is left in `problems`."""
+    report = StockCheck(stock_mismatches=stock_mismatches(), held_mismatches=held_mismatches())
+    for mismatch in report.held_mismatches:
+        name = f"order {mismatch.order_number}, item {mismatch.item_id}"
+        if mismatch.held > mismatch.expected and repair:
+            release_stock(
+                item_id=mismatch.item_id,
+                quantity=mismatch.held - mismatch.expected,
+                order_number=mismatch.order_number,
+                reason=StockReason.REPAIR,
+                note=f"check_stock: the order holds {mismatch.expected}, the ledger had {mismatch.held}",
+            )
+            report.repaired.append(f"{name}: gave back {mismatch.held - mismatch.expected} stranded units")
+        elif mismatch.held < mismatch.expected:
+            report.problems.append(
+                f"{name}: holds {mismatch.expected} units but the ledger took {mismatch.held}; adjust the stock by hand"
+            )
+    if repair:
+        for mismatch in stock_mismatches():
+            try:
+                repair_stock(item_id=mismatch.item_id, actor=actor)
+            except ShopError as error:
+                report.problems.append(f"item {mismatch.sku}: {error}")
+            else:
+                report.repaired.append(
+                    f"item {mismatch.sku}: stock {mismatch.stock} set to its ledger {mismatch.ledger}"
+                )
+    return report

@@ -91,6 +91,10 @@ class PaymentsOrderAdmin(OrderAdmin):
                 "action_checkbox_name": ACTION_CHECKBOX_NAME,
             }
             return TemplateResponse(request, "admin/orders/order/refund_confirmation.html", context)
-        result = run_per_order(queryset, lambda order: refund_order(order=order), reason=refund_skip_reason)
-        self.report(request, result, done="refunded in full through the payment gateway")
+        restock = request.POST.get("restock") == "yes"
+        result = run_per_order(
+            queryset, lambda order: refund_order(order=order, restock=restock), reason=refund_skip_reason
+        )
+        done = "refunded in full through the payment gateway" + (", their units back in stock" if restock else "")
+        self.report(request, result, done=done)
         return None

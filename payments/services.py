@@ -2,8 +2,11 @@
 handling expiry and refunds.
 
 Fulfilment is idempotent and order-independent: the webhook may come before or after the shopper's redirect,
-twice, or out of order, and each path calls `fulfil_checkout_session`, whose steps are conditional
-single-document updates (`orders.services.mark_order_paid` lets exactly one caller win).
+twice, or out of order, and each path calls `fulfil_checkout_session`: one unit of work (`shop.db`) whose conditional
+updates let exactly one caller win (`orders.services.mark_order_paid`). A webhook event is recorded in the same unit
+as its effect, so a crash leaves it unrecorded and Stripe's retry processes it. Gateway calls never run inside a
+transaction: the ones that can wait (expiring the sessions of a cancelled order, refunding a payment that arrived
+after the order closed) go through the outbox (`shop.outbox`) and are retried until the gateway answers.
 """
 
 import contextlib
@@ -33,6 +36,8 @@ from payments.gateways import (
 )
 from payments.models import Gateway, Payment, PaymentEvent, PaymentStatus
 from payments.selectors import latest_payment, paid_payment, payment_by_session
+from shop.db import checkpoint, unit_of_work
+from shop.outbox import enqueue, handler
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +136,7 @@ def start_payment(*, order, site_url: str) -> Payment:
         else:  # e.g. an idempotency error: the next try opens a fresh attempt with a fresh key
             _set_status(payment, to=PaymentStatus.FAILED, sources=[PaymentStatus.CREATING], **fields)
         raise
-    _set_status(
+    opened = _set_status(
         payment,
         to=PaymentStatus.OPEN,
         sources=[PaymentStatus.CREATING],
@@ -139,6 +144,11 @@ def start_payment(*, order, site_url: str) -> Payment:
         checkout_url=urljoin(site_url, session.url or ""),
         last_error="",
     )
+    order.refresh_from_db()
+    if not opened or not is_payable(order=order):
+        # The order was cancelled or expired while the gateway opened the session: nobody may pay it.
+        _expire_later(payment)
+        raise OrderNotPayable(f"Order {order.number} is {order.get_status_display().lower()} and cannot be paid.")
     return payment
 
 
@@ -159,13 +169,15 @@ def _payment_for_session(session: SessionInfo) -> Payment | None:
     return payment_by_session(session_id=session.id)
 
 
+@unit_of_work
 def fulfil_checkout_session(*, session: SessionInfo) -> str:
     """Brings our records in line with what the gateway says about a session, and returns what happened.
 
-    Paid in full: the attempt and the order become paid (once; the buyer gets one email). Paid a different amount
-    or currency: nothing is fulfilled and the order is flagged for staff. Paid after the order was cancelled or
-    expired: flagged for a refund. Expired: the attempt expires, and so does the order when it was its latest
-    attempt (its stock is released). Completed but unpaid (an asynchronous method): the attempt is processing.
+    One unit of work. Paid in full: the attempt and the order become paid (once; the buyer gets one email). Paid a
+    different amount or currency: nothing is fulfilled and the order is flagged for staff. Paid after the order was
+    cancelled or expired: the money is refunded through the outbox and the order flagged. Expired: the attempt
+    expires, and so does the order when it was its latest attempt (its stock is released). Completed but unpaid (an
+    asynchronous method): the attempt is processing.
     Outcomes: paid, already_paid, amount_mismatch, paid_closed_order, processing, expired, open, unknown_session.
     """
     payment = _payment_for_session(session)
@@ -199,6 +211,7 @@ def fulfil_checkout_session(*, session: SessionInfo) -> str:
         sources=[*UNFINISHED, PaymentStatus.PROCESSING, PaymentStatus.FAILED, PaymentStatus.EXPIRED],
         payment_intent=intent,
     )
+    checkpoint("fulfil.payment_marked")
     was_paid = order.status != OrderStatus.PENDING_PAYMENT
     try:
         mark_order_paid(order=order)
@@ -207,8 +220,9 @@ def fulfil_checkout_session(*, session: SessionInfo) -> str:
             flag_order(
                 order=order,
                 reason=f"Session {session.id} was paid after the order was {order.get_status_display().lower()}: "
-                "refund the buyer.",
+                "the payment is refunded automatically.",
             )
+            enqueue(REFUND_LATE_PAYMENT, payment_id=str(payment.pk))
         return "paid_closed_order"
     return "already_paid" if was_paid and not newly_paid else "paid"
 
@@ -246,17 +260,38 @@ def confirm_checkout_session(*, session_id: str) -> tuple[Payment | None, str]:
     return payment, outcome
 
 
-def pay_demo_session(*, session_id: str) -> tuple[Payment, str]:
-    """The demo page's Pay button: plays Stripe's part, then runs the same fulfilment as the webhook.
+@unit_of_work
+def success_page_state(*, payment: Payment, order) -> str:
+    """What the shopper is told on return from the gateway: paid; refunding (the payment arrived after the order was
+    cancelled or expired); refunded; expired (the session closed unpaid); or processing (not confirmed yet)."""
+    closed = order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
+    if payment.status == PaymentStatus.PAID:
+        return "refunding" if closed else "paid"
+    if payment.status == PaymentStatus.REFUNDED:
+        return "refunded" if closed else "paid"
+    if payment.status in (PaymentStatus.EXPIRED, PaymentStatus.FAILED, PaymentStatus.MISMATCH) or closed:
+        return "not_paid"
+    return "processing"
 
-    Raises: OrderNotPayable (not a demo session, or no longer payable), PaymentGatewayError (demo gateway off).
+
+@unit_of_work
+def pay_demo_session(*, session_id: str) -> tuple[Payment, str]:
+    """The demo page's Pay button: plays Stripe's part, then runs the same fulfilment as the webhook, in one unit.
+
+    Only an open attempt of a payable order can be paid (a second click finds it paid and changes nothing).
+    Raises: OrderNotPayable (not a demo session, not open, or the order no longer payable), PaymentGatewayError
+    (demo gateway off).
     """
     ensure_demo_gateway_enabled()
     payment = payment_by_session(session_id=session_id)
     if payment is None or payment.gateway != Gateway.DEMO:
         raise OrderNotPayable("No such demo payment.")
-    if payment.status == PaymentStatus.OPEN and not is_payable(order=payment.order):
-        raise OrderNotPayable(f"Order {payment.order.number} can no longer be paid.")
+    if payment.status == PaymentStatus.PAID:
+        return payment, "already_paid"
+    # Claims the open attempt first: a cancel or expiry that closes it at the same time conflicts with this write.
+    claimed = Payment.objects.filter(pk=payment.pk, status=PaymentStatus.OPEN).update(updated_at=timezone.now())
+    if not claimed or not is_payable(order=payment.order):
+        raise OrderNotPayable(f"Order {payment.order.number} can no longer be paid with this link.")
     outcome = fulfil_checkout_session(session=DemoGateway().pay(payment=payment))
     payment.refresh_from_db()
     return payment, outcome
@@ -268,22 +303,26 @@ def pay_demo_session(*, session_id: str) -> tuple[Payment, str]:
 def handle_stripe_event(*, event: dict) -> str:
     """Processes one verified Stripe event at most once (a replay returns "duplicate"), and returns the outcome.
 
-    The event id is inserted first on a unique index, so of two concurrent deliveries one does the work. If the
-    work fails unexpectedly the record is removed again so that Stripe's retry is processed.
+    The event's record and its effect are one unit of work: a crash or error in between leaves neither, so Stripe's
+    retry processes the event; of two concurrent deliveries, the unique event id lets one commit.
     """
-    event_id, event_type = event["id"], event["type"]
     try:
-        with transaction.atomic():
-            PaymentEvent.objects.create(event_id=event_id, type=event_type, outcome="processing")
+        return _record_and_dispatch(event=event)
     except IntegrityError:
-        return "duplicate"
-    obj = event.get("data", {}).get("object", {})
-    try:
-        outcome = _dispatch_event(event_type, obj)
-    except Exception:
-        PaymentEvent.objects.filter(event_id=event_id).delete()
+        if PaymentEvent.objects.filter(event_id=event["id"]).exists():
+            return "duplicate"
         raise
-    PaymentEvent.objects.filter(event_id=event_id).update(outcome=outcome)
+
+
+@unit_of_work
+def _record_and_dispatch(*, event: dict) -> str:
+    event_id, event_type = event["id"], event["type"]
+    if PaymentEvent.objects.filter(event_id=event_id).exists():
+        return "duplicate"
+    record = PaymentEvent.objects.create(event_id=event_id, type=event_type, outcome="processing")
+    checkpoint("stripe_event.recorded")
+    outcome = _dispatch_event(event_type, event.get("data", {}).get("object", {}))
+    PaymentEvent.objects.filter(pk=record.pk).update(outcome=outcome)
     return outcome
 
 
@@ -308,11 +347,13 @@ def _dispatch_event(event_type: str, obj: dict) -> str:
 # -- refunds -----------------------------------------------------------------------------------------------------
 
 
-def refund_order(*, order) -> Payment:
-    """Refunds a paid order in full through the gateway that took the money, then marks it refunded.
+def refund_order(*, order, restock: bool = False) -> Payment:
+    """Refunds a paid order in full through the gateway that took the money, then marks the attempt and the order
+    refunded (and with `restock` puts its units back in stock) in one unit of work.
 
-    Safe to repeat: the gateway call uses one idempotency key per order. Raises: IllegalTransition (not paid),
-    RefundNotPossible, PaymentGatewayError (nothing changed; try again).
+    Safe to repeat: the gateway call uses one idempotency key per order, so a retry after a crash between the gateway
+    call and the commit refunds once. Raises: IllegalTransition (not paid), RefundNotPossible, PaymentGatewayError
+    (nothing changed; try again).
     """
     if order.status != OrderStatus.PAID:
         raise IllegalTransition(
@@ -327,17 +368,24 @@ def refund_order(*, order) -> Payment:
     gateway_named(payment.gateway).refund(
         payment=payment, amount_minor=payment.amount_minor, idempotency_key=f"order-{order.number}-refund"
     )
-    _set_status(
-        payment, to=PaymentStatus.REFUNDED, sources=[PaymentStatus.PAID], amount_refunded_minor=payment.amount_minor
-    )
-    try:
-        mark_refunded(order=order)
-    except IllegalTransition:
-        if order.status != OrderStatus.REFUNDED:  # the charge.refunded webhook may have got there first
-            raise
+    _record_full_refund(order=order, payment=payment, restock=restock)
     return payment
 
 
+@unit_of_work
+def _record_full_refund(*, order, payment: Payment, restock: bool) -> None:
+    _set_status(
+        payment, to=PaymentStatus.REFUNDED, sources=[PaymentStatus.PAID], amount_refunded_minor=payment.amount_minor
+    )
+    checkpoint("refund.payment_marked")
+    try:
+        mark_refunded(order=order, restock=restock)
+    except IllegalTransition:
+        if order.status != OrderStatus.REFUNDED:  # the charge.refunded webhook may have got there first
+            raise
+
+
+@unit_of_work
 def record_refund(*, payment_intent: str, amount_refunded: int, fully: bool) -> str:
     """A refund made at the gateway (by us or in Stripe's dashboard): a full one refunds the order; a partial one,
     or one the life cycle does not allow (e.g. a shipped order), is flagged for staff."""
@@ -346,6 +394,12 @@ def record_refund(*, payment_intent: str, amount_refunded: int, fully: bool) -> 
         logger.warning("Refund for unknown payment intent %r; ignored", payment_intent)
         return "unknown_payment"
     order = payment.order
+    if fully and order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+        # The refund of a payment that arrived after the order closed (ours, or made in Stripe's dashboard).
+        _set_status(
+            payment, to=PaymentStatus.REFUNDED, sources=[PaymentStatus.PAID], amount_refunded_minor=amount_refunded
+        )
+        return "late_payment_refunded"
     if not fully:
         Payment.objects.filter(pk=payment.pk).update(amount_refunded_minor=amount_refunded, updated_at=timezone.now())
         flag_order(order=order, reason=f"A partial refund of {amount_refunded} was made at the gateway; review it.")
@@ -361,6 +415,65 @@ def record_refund(*, payment_intent: str, amount_refunded: int, fully: bool) -> 
         flag_order(order=order, reason=f"Refunded in full at the gateway while {order.get_status_display().lower()}.")
         return "refund_flagged"
     return "refunded"
+
+
+# -- payments follow the order ------------------------------------------------------------------------------------
+
+EXPIRE_SESSION = "payments.expire_session"
+REFUND_LATE_PAYMENT = "payments.refund_late_payment"
+
+
+def close_open_payments(*, order) -> None:
+    """The order was cancelled or expired: none of its attempts may be paid any more. Demo attempts close at once;
+    a Stripe session is expired at Stripe after commit, through the outbox. Call it inside the order's unit of work."""
+    for payment in Payment.objects.filter(order_id=order.pk, status__in=UNFINISHED):
+        if payment.gateway == Gateway.DEMO:
+            _set_status(payment, to=PaymentStatus.EXPIRED, sources=UNFINISHED)
+        else:
+            _expire_later(payment)
+
+
+def _expire_later(payment: Payment) -> None:
+    enqueue(EXPIRE_SESSION, payment_id=str(payment.pk))
+
+
+@handler(EXPIRE_SESSION)
+def expire_gateway_session(payload: dict) -> None:
+    """Expires one attempt's session at the gateway; a session found paid meanwhile is fulfilled (which refunds a
+    payment of a closed order). Raises PaymentGatewayError while the gateway cannot be reached (retried)."""
+    payment = Payment.objects.filter(pk=payload["payment_id"]).first()
+    if payment is None or payment.status not in UNFINISHED:
+        return
+    if payment.status == PaymentStatus.CREATING:
+        # The session may never have been made; if it was, its response is still on its way to start_payment, which
+        # checks the order again and comes back here with the session id.
+        _set_status(payment, to=PaymentStatus.EXPIRED, sources=[PaymentStatus.CREATING])
+        return
+    gateway = gateway_named(payment.gateway)
+    try:
+        session = gateway.expire(session_id=payment.session_id)
+    except PaymentGatewayError as err:
+        if err.retryable:
+            raise
+        session = gateway.retrieve(session_id=payment.session_id)  # completed or expired meanwhile
+    fulfil_checkout_session(session=session)
+
+
+@handler(REFUND_LATE_PAYMENT)
+def refund_late_payment(payload: dict) -> None:
+    """Gives back the money of a payment that arrived after its order was cancelled or expired. Raises
+    PaymentGatewayError while the gateway cannot be reached (retried; the idempotency key makes it refund once)."""
+    payment = Payment.objects.select_related("order").filter(pk=payload["payment_id"]).first()
+    if payment is None or payment.status != PaymentStatus.PAID:
+        return
+    gateway_named(payment.gateway).refund(
+        payment=payment,
+        amount_minor=payment.amount_minor,
+        idempotency_key=f"order-{payment.order.number}-late-{payment.attempt}",
+    )
+    _set_status(
+        payment, to=PaymentStatus.REFUNDED, sources=[PaymentStatus.PAID], amount_refunded_minor=payment.amount_minor
+    )
 
 
 # -- expiry ------------------------------------------------------------------------------------------------------

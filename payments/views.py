@@ -18,7 +18,13 @@ from payments.exceptions import InvalidPaymentLink, PaymentGatewayError
 from payments.gateways import demo_session_id
 from payments.models import Gateway, PaymentStatus
 from payments.selectors import payment_by_session
-from payments.services import confirm_checkout_session, handle_stripe_event, pay_demo_session, start_payment
+from payments.services import (
+    confirm_checkout_session,
+    handle_stripe_event,
+    pay_demo_session,
+    start_payment,
+    success_page_state,
+)
 from shop.exceptions import ShopError
 
 logger = logging.getLogger(__name__)
@@ -83,7 +89,7 @@ class CheckoutSuccessView(TemplateView):
         order.refresh_from_db()
         return super().get_context_data(
             order=order,
-            paid=payment.status in (PaymentStatus.PAID, PaymentStatus.REFUNDED),
+            state=success_page_state(payment=payment, order=order),
             outcome=outcome,
             is_buyer=self.request.user.is_authenticated and self.request.user.pk == order.buyer_id,
             **kwargs,

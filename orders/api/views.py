@@ -8,7 +8,14 @@ from orders.api.serializers import OrderOutputSerializer, OrderPlaceInputSeriali
 from orders.exceptions import IllegalTransition
 from orders.models import Order, OrderStatus
 from orders.selectors import order_by_id, orders_for_buyer
-from orders.services import ShippingAddress, cancel_order, mark_delivered, mark_shipped, place_order
+from orders.services import (
+    ShippingAddress,
+    cancel_order,
+    idempotency_token,
+    mark_delivered,
+    mark_shipped,
+    place_order,
+)
 from shop.api import ShopApi, errors, is_shop_staff, paginate, paginated, pk_parameter, same_user
 
 ORDERS = ["orders"]
@@ -60,7 +67,8 @@ class OrderPlaceApi(ShopApi):
         if key is not None and len(key) > 64:
             raise serializers.ValidationError({"Idempotency-Key": ["At most 64 characters."]})
         address = ShippingAddress(**data.validated_data.get("shipping_address", {}))
-        order = place_order(buyer=request.user, address=address, checkout_token=key)
+        token = idempotency_token(buyer=request.user, key=key) if key is not None else None
+        order = place_order(buyer=request.user, address=address, checkout_token=token)
         return Response(_render(order), status=status.HTTP_201_CREATED)
 
 

@@ -59,6 +59,17 @@ def test_a_repeated_idempotency_key_returns_the_first_order(people, item):
     assert first.json()["id"] == second.json()["id"] and Order.objects.count() == 1
 
 
+def test_idempotency_keys_are_scoped_to_the_buyer(people, item):
+    fill_cart(people.buyer, (item, 1))
+    fill_cart(people.other_buyer, (item, 2))
+    mine = people.client("buyer").post("/api/orders", {}, format="json", HTTP_IDEMPOTENCY_KEY="1")
+    theirs = people.client("other_buyer").post("/api/orders", {}, format="json", HTTP_IDEMPOTENCY_KEY="1")
+
+    assert (mine.status_code, theirs.status_code) == (201, 201)
+    assert mine.json()["id"] != theirs.json()["id"] and theirs.json()["buyer"] == str(people.other_buyer.pk)
+    assert stock_of(item) == 7
+
+
 READ_TABLE = [("anonymous", 401), ("buyer", 200), ("other_buyer", 404), ("seller", 404), ("staff", 200)]
 
 

@@ -1,7 +1,7 @@
 import pytest
 from django.core import mail
 
-from catalog.models import Item
+from catalog.models import Item, StockMove, StockReason
 from orders.exceptions import CartChanged, CartEmpty, CartHasProblems, IllegalTransition, NotAllowed, OutOfStock
 from orders.models import Order, OrderLine, OrderStatus
 from orders.selectors import cart_fingerprint
@@ -71,17 +71,18 @@ def test_place_order_that_runs_short_on_one_line_releases_the_others_and_names_t
     # Another buyer takes the last line's units between the cart check and the reservation.
     from catalog.services import reserve_stock
 
-    def racing_reserve(*, item_id, quantity):
+    def racing_reserve(*, item_id, quantity, order_number):
         if item_id == last.pk:
             Item.objects.filter(pk=last.pk).update(stock=1)
-        return reserve_stock(item_id=item_id, quantity=quantity)
+        return reserve_stock(item_id=item_id, quantity=quantity, order_number=order_number)
 
     monkeypatch.setattr("orders.services.reserve_stock", racing_reserve)
     with pytest.raises(OutOfStock, match=last.title) as excinfo:
         place_order(buyer=user, address=ADDRESS)
     assert excinfo.value.extra["item_id"] == str(last.pk)
-    assert stock_of(first) == first.stock and stock_of(last) == 1
-    assert not Order.objects.exists()
+    # The simulated buyer's write ran inside the unit of work, and was undone with it.
+    assert stock_of(first) == first.stock and stock_of(last) == 5
+    assert not Order.objects.exists() and not StockMove.objects.filter(reason=StockReason.RESERVED).exists()
 
 
 def test_place_order_refuses_a_cart_that_changed_since_the_checkout_page(user, item):
@@ -107,8 +108,16 @@ def test_place_order_twice_with_one_token_creates_one_order(user, item):
 def test_place_order_losing_a_token_race_releases_its_own_stock(user, item, monkeypatch):
     winner = place(user, (item, 2), checkout_token="tok-race")
     fill_cart(user, (item, 2))
-    # The twin submit checked for the token before the winner stored it.
-    monkeypatch.setattr("orders.services._order_for_token", lambda **kwargs: None)
+    # The twin submit checked for the token before the winner stored it; its unit then runs again and finds it.
+    from orders.services import _order_for_token
+
+    calls = []
+
+    def stale_first_look(**kwargs):
+        calls.append(kwargs)
+        return None if len(calls) == 1 else _order_for_token(**kwargs)
+
+    monkeypatch.setattr("orders.services._order_for_token", stale_first_look)
 
     loser = place_order(buyer=user, address=ADDRESS, checkout_token="tok-race")
 

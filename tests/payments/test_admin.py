@@ -6,7 +6,7 @@ from orders.models import Order, OrderStatus
 from orders.services import mark_shipped
 from payments.models import Payment, PaymentEvent, PaymentStatus
 from payments.services import confirm_checkout_session, pay_demo_session, start_payment
-from tests.orders.helpers import place
+from tests.orders.helpers import place, stock_of
 from tests.payments.conftest import SITE
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +123,33 @@ def test_sellers_cannot_refund_or_read_payments(client, user, item):
     assert refund(client, order).status_code == 403
     assert client.get(reverse("admin:payments_paymentevent_changelist")).status_code == 403
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+
+
+def test_refund_with_restock_puts_the_units_back_and_records_them(staff_client, user, item):
+    from catalog.models import StockMove
+    from orders.services import check_stock
+
+    order = demo_paid(user, item)
+    assert stock_of(item) == 8
+
+    response = staff_client.post(
+        CHANGELIST,
+        {"action": "refund_orders", "_selected_action": [order.pk], "confirm": "yes", "restock": "yes"},
+    )
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED and order.restocked_at is not None and stock_of(item) == 10
+    assert StockMove.objects.get(order_number=order.number, reason="returned").delta == 2
+    assert "their units back in stock" in " ".join(messages_of(response))
+    assert check_stock().clean
+
+
+def test_refund_without_restock_keeps_the_units_sold(staff_client, user, item):
+    from orders.services import check_stock
+
+    order = demo_paid(user, item)
+    refund(staff_client, order)
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED and order.restocked_at is None and stock_of(item) == 8
+    assert check_stock().clean

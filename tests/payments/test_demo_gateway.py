@@ -100,3 +100,37 @@ def test_without_stripe_keys_production_takes_no_demo_payments(client, user, ite
     assert "Payments are not configured" in paid.content.decode()
     assert "Payments are not configured" in again.content.decode()
     assert Payment.objects.count() == 1 and not mail.outbox
+
+
+def test_an_expired_orders_demo_attempt_is_refused_and_the_success_page_says_not_paid(client, user, item):
+    order = place(user, (item, 2))
+    payment = start_payment(order=order, site_url=SITE)
+    from orders.services import expire_order
+
+    expire_order(order=order)  # the payment window closed while the page was open
+    url = reverse("payments:demo", kwargs={"token": demo_token(session_id=payment.session_id)})
+
+    response = client.post(url, follow=True)
+
+    payment.refresh_from_db()
+    assert "can no longer be paid" in response.content.decode()
+    assert payment.status == PaymentStatus.EXPIRED and Order.objects.get().status == OrderStatus.EXPIRED
+    assert stock_of(item) == 10 and not mail.outbox
+    page = client.get(reverse("payments:success"), {"session_id": payment.session_id}).content.decode()
+    assert "was not paid" in page and "is paid" not in page
+
+
+def test_the_success_page_says_a_payment_after_cancellation_will_be_refunded(client, user, item):
+    from payments.services import success_page_state
+
+    order = place(user, (item, 1))
+    payment = start_payment(order=order, site_url=SITE)
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.CANCELLED)
+    Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.PAID)
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert success_page_state(payment=payment, order=order) == "refunding"
+
+    page = client.get(reverse("payments:success"), {"session_id": payment.session_id}).content.decode()
+
+    assert "arrived after order" in page and "will be refunded in full" in page

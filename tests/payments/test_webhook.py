@@ -142,14 +142,29 @@ def test_currency_mismatch_is_not_fulfilled_but_flagged(client, open_payment, fa
     assert Order.objects.get(pk=open_payment.order_id).needs_attention
 
 
-def test_payment_for_a_cancelled_order_is_flagged_for_a_refund(client, open_payment, fake_stripe, user):
+def test_cancelling_an_order_expires_its_open_stripe_session(open_payment, fake_stripe, user):
     cancel_order(order=open_payment.order, actor=user)
-    session = fake_stripe.complete_session(open_payment.session_id)
+
+    assert len(fake_stripe.requests_to(f"/v1/checkout/sessions/{open_payment.session_id}/expire", "POST")) == 1
+    with pytest.raises(ValueError, match="expired"):  # the buyer can no longer pay it
+        fake_stripe.complete_session(open_payment.session_id)
+    open_payment.refresh_from_db()
+    assert open_payment.status == PaymentStatus.EXPIRED
+
+
+def test_payment_made_while_the_order_is_cancelled_is_refunded_and_flagged(client, open_payment, fake_stripe, user):
+    session = fake_stripe.complete_session(open_payment.session_id)  # the buyer pays at Stripe...
+    cancel_order(order=open_payment.order, actor=user)  # ...as the order is cancelled: Stripe refuses the expiry
     response = post_event(client, fake_stripe.make_event("checkout.session.completed", session))
 
     order = Order.objects.get(pk=open_payment.order_id)
+    open_payment.refresh_from_db()
     assert response.content == b"paid_closed_order"
     assert order.status == OrderStatus.CANCELLED and order.needs_attention and "refund" in order.attention_reason
+    refunds = fake_stripe.requests_to("/v1/refunds", "POST")
+    assert len(refunds) == 1 and refunds[0].params["amount"] == str(order.total_minor)
+    assert open_payment.status == PaymentStatus.REFUNDED
+    assert open_payment.amount_refunded_minor == order.total_minor
 
 
 def test_event_for_an_unknown_order_is_acknowledged_and_ignored(client, fake_stripe, db):
