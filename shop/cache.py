@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from diskcache import DjangoCache, FanoutCache
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.core.cache.backends.redis import RedisCache
 
 logger = logging.getLogger(__name__)
@@ -103,12 +103,14 @@ class HostDiskCache(FailSafeCacheMixin, DjangoCache):
     itself. Kept open, though, a process would go on using files that an operator deleted (every later process then
     uses a new, different cache: workers and commands would no longer see each other's version tokens). So at most
     once a second each process compares the directory's identity with the one it opened, and reopens when it changed.
+    Files that cannot be opened at all (damaged) leave the process without a cache, retrying once a second, until an
+    operator deletes them.
     """
 
     CHECK_EVERY = 1.0
 
     def __init__(self, directory, params):
-        super().__init__(directory, params)
+        BaseCache.__init__(self, params)  # not DjangoCache's: it opens the files, which may fail
         self._open_args = (
             directory,
             params.get("SHARDS", 8),
@@ -116,8 +118,23 @@ class HostDiskCache(FailSafeCacheMixin, DjangoCache):
             params.get("OPTIONS", {}),
         )
         self._reopen_lock = threading.Lock()
-        self._identity = self._current_identity()
+        self._cache = None
+        self._identity = None
+        self._open()
+
+    @property
+    def directory(self) -> str:
+        return self._open_args[0]
+
+    def _open(self) -> None:
         self._checked_at = time.monotonic()
+        directory, shards, timeout, options = self._open_args
+        try:
+            self._cache = FanoutCache(directory, shards, timeout, **options)
+        except Exception as error:
+            self._cache = None
+            self._failed("open", error, None)
+        self._identity = self._current_identity()
 
     def _current_identity(self) -> tuple[int, int] | None:
         try:
@@ -129,36 +146,38 @@ class HostDiskCache(FailSafeCacheMixin, DjangoCache):
     def _check_files(self) -> None:
         now = time.monotonic()
         if now - self._checked_at < self.CHECK_EVERY:
+            if self._cache is None:
+                raise ConnectionError("the disk cache could not be opened")
             return
         self._checked_at = now
         identity = self._current_identity()
-        if identity is not None and identity == self._identity:
+        if self._cache is not None and identity is not None and identity == self._identity:
             return
         with self._reopen_lock:
-            if self._current_identity() == self._identity and identity is not None:
-                return
-            logger.warning("The disk cache in %s was deleted or replaced; reopening it", self._open_args[0])
             old = self._cache
-            directory, shards, timeout, options = self._open_args
-            self._cache = FanoutCache(directory, shards, timeout, **options)
-            self._identity = self._current_identity()
-            try:
-                old.close()
-            except Exception:  # files already gone
-                logger.debug("closing the replaced disk cache failed", exc_info=True)
+            if old is not None:
+                logger.warning("The disk cache in %s was deleted or replaced; reopening it", self.directory)
+            self._open()
+            if old is not None:
+                try:
+                    old.close()
+                except Exception:  # files already gone
+                    logger.debug("closing the replaced disk cache failed", exc_info=True)
+        if self._cache is None:
+            raise ConnectionError("the disk cache could not be opened")
 
     def get(self, key, default=None, version=None):
         try:
             self._check_files()
         except Exception as error:
-            return self._failed("reopen", error, default)
+            return self._failed("open", error, default)
         return super().get(key, default, version=version)
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None, **kwargs):
         try:
             self._check_files()
         except Exception as error:
-            return self._failed("reopen", error, False)
+            return self._failed("open", error, False)
         return super().set(key, value, timeout, version=version, **kwargs)
 
     def close(self, **kwargs) -> None:

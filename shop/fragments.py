@@ -62,7 +62,7 @@ def replace_version_token(key: str) -> None:
     is back: a page cached under the old token must not come back with the cache.
     """
     if not _store_new_token(key):
-        enqueue("cache.replace_token", key=key)
+        enqueue("cache.replace_token", dedupe_key=f"cache.replace_token:{key}", key=key)
 
 
 def _store_new_token(key: str) -> bool:

@@ -17,6 +17,9 @@ class OutboxMessage(models.Model):
 
     topic = models.CharField(max_length=100, help_text="Which handler carries it out, e.g. mail.send.")
     payload = models.JSONField(default=dict)
+    dedupe_key = models.CharField(
+        max_length=200, blank=True, help_text="A pending message with the same key makes a new one unnecessary."
+    )
     status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     available_at = models.DateTimeField(help_text="Not tried again before this.")
@@ -26,7 +29,10 @@ class OutboxMessage(models.Model):
 
     class Meta:
         ordering = ["created_at"]
-        indexes = [models.Index(fields=["status", "available_at"], name="outbox_status_available")]
+        indexes = [
+            models.Index(fields=["status", "available_at"], name="outbox_status_available"),
+            models.Index(fields=["dedupe_key", "status"], name="outbox_dedupe"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.topic} ({self.status}, {self.attempts} attempts)"

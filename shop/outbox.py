@@ -46,14 +46,21 @@ def handler(topic: str) -> Callable[[Callable[[dict], None]], Callable[[dict], N
     return register
 
 
-def enqueue(topic: str, **payload) -> OutboxMessage:
+def enqueue(topic: str, *, dedupe_key: str = "", **payload) -> OutboxMessage:
     """Records a side effect in the current transaction (or at once outside one); carried out after commit.
 
-    The payload must be JSON: ids as strings, amounts as ints.
+    The payload must be JSON: ids as strings, amounts as ints. With a `dedupe_key`, a message still pending under the
+    same key stands for this one too (for effects that are the same however often they are asked for).
     """
     if topic not in HANDLERS:
         raise ValueError(f"no outbox handler for {topic!r}")
-    message = OutboxMessage.objects.create(topic=topic, payload=payload, available_at=timezone.now())
+    if dedupe_key:
+        pending = OutboxMessage.objects.filter(dedupe_key=dedupe_key, status=OutboxStatus.PENDING).first()
+        if pending is not None:
+            return pending
+    message = OutboxMessage.objects.create(
+        topic=topic, payload=payload, dedupe_key=dedupe_key, available_at=timezone.now()
+    )
     on_commit(lambda: push(message_id=str(message.pk)))
     return message
 

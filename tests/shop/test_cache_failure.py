@@ -46,6 +46,9 @@ def test_pages_and_orders_work_with_a_broken_cache(client, user, broken_cache, c
     assert any("Cache" in record.message for record in caplog.records)
     # The version tokens that could not be replaced are retried by the worker until the cache answers.
     retries = OutboxMessage.objects.filter(topic="cache.replace_token")
+    # One pending retry per version token, however many changes happened meanwhile.
+    keys = list(retries.values_list("dedupe_key", flat=True))
+    assert len(keys) == len(set(keys))
     assert retries.exists() and {message.status for message in retries} == {OutboxStatus.PENDING}
 
     broken_cache.broken = False
@@ -69,3 +72,20 @@ def test_a_disk_cache_deleted_while_the_shop_runs_is_reopened(tmp_path):
     third.set("catalog:version", "new", timeout=None)
 
     assert first.get("catalog:version") == "new" and second.get("catalog:version") == "new"
+
+
+def test_a_disk_cache_whose_files_are_damaged_serves_misses_until_they_are_deleted(tmp_path):
+    params = {"OPTIONS": {}}
+    cache = HostDiskCache(str(tmp_path / "cache"), params)
+    cache.CHECK_EVERY = 0
+    cache.set("key", "value")
+    for path in (tmp_path / "cache").rglob("cache.db*"):
+        path.write_bytes(b"\x00garbage" * 400)
+
+    opened_later = HostDiskCache(str(tmp_path / "cache"), params)  # a worker restarted meanwhile
+    opened_later.CHECK_EVERY = 0
+
+    assert opened_later.get("key") is None and opened_later.set("key", "x") is False
+    assert cache.get("key", "fallback") in ("fallback", "value")  # never an exception
+    shutil.rmtree(tmp_path / "cache")  # what the README tells an operator to do
+    assert opened_later.set("key", "fresh") is not False and cache.get("key") == "fresh"
