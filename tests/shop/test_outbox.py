@@ -202,3 +202,27 @@ def test_a_lost_push_is_delivered_by_the_sweep(db, queued):
 def test_enqueue_refuses_a_topic_nobody_handles(db):
     with pytest.raises(ValueError, match="no outbox handler"):
         enqueue("nobody.home")
+
+
+def test_staff_see_failed_messages_in_the_admin_and_retry_them(client, staff, smtp_down):
+    smtp_down.OUTBOX_MAX_ATTEMPTS = 1
+    send_one()
+    message = OutboxMessage.objects.get()
+    assert message.status == OutboxStatus.FAILED
+    client.force_login(staff)
+
+    listing = client.get("/admin/shop/outboxmessage/?status__exact=failed").content.decode()
+    assert "mail.send" in listing and "ConnectionRefusedError" in listing
+
+    smtp_down.EMAIL_DELIVERY_BACKEND = LOCMEM
+    response = client.post(
+        "/admin/shop/outboxmessage/", {"action": "retry_messages", "_selected_action": [message.pk]}, follow=True
+    )
+    assert "1 failed message(s) queued again." in response.content.decode()
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.DONE and len(mail.outbox) == 1
+
+
+def test_sellers_do_not_see_the_outbox(client, seller):
+    client.force_login(seller)
+    assert client.get("/admin/shop/outboxmessage/").status_code == 403
