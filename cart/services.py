@@ -66,6 +66,7 @@ def _store_quantity(owner: CartOwner, item: Item, quantity: int) -> None:
         owner.session[SESSION_KEY] = quantities
 
 
+@unit_of_work
 def add_to_cart(*, owner: CartOwner, item_id: object, quantity: object = 1) -> int:
     """Adds units of an active item; the line never exceeds stock. Returns the line's new quantity.
 
@@ -80,6 +81,7 @@ def add_to_cart(*, owner: CartOwner, item_id: object, quantity: object = 1) -> i
     return new_quantity
 
 
+@unit_of_work
 def set_quantity(*, owner: CartOwner, item_id: object, quantity: object) -> int:
     """Sets a line's quantity (1..stock); the item must already be in the cart.
 
@@ -94,6 +96,7 @@ def set_quantity(*, owner: CartOwner, item_id: object, quantity: object) -> int:
     return quantity
 
 
+@unit_of_work
 def remove_from_cart(*, owner: CartOwner, item_id: object) -> bool:
     """Removes the item's line, whatever the item's state now. Returns whether there was one."""
     key = str(item_id)
@@ -118,6 +121,7 @@ def claim_cart(*, user) -> None:
     Cart.objects.filter(user_id=user.pk).update(updated_at=timezone.now())
 
 
+@unit_of_work
 def empty_cart(*, owner: CartOwner) -> None:
     """Removes every line of the owner's cart."""
     if owner.is_stored:

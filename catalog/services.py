@@ -9,7 +9,7 @@ its moves. `Item.save()` never writes `stock` back on an existing row.
 import secrets
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, models
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
@@ -34,25 +34,25 @@ def bump_catalog_revision() -> None:
     orders would all conflict on it. Called after each write that bypasses `save()`/`delete()` (those are covered by
     catalog receivers).
     """
-    on_commit(_catalog_changed)
-
-
-def _catalog_changed() -> None:
-    _increment_revision_row()
+    on_commit(_increment_revision_row)
     if settings.CACHE_IS_SHARED:
-        replace_version_token(VERSION_CACHE_KEY)
+        on_commit(_replace_catalog_token)
 
 
+def _replace_catalog_token() -> None:
+    replace_version_token(VERSION_CACHE_KEY)
+
+
+@unit_of_work  # its own small unit: it runs after the change committed, and may meet a write conflict
 def _increment_revision_row() -> None:
     bumped = CatalogRevision.objects.filter(name=REVISION_NAME).update(
         number=F("number") + 1, changed_at=timezone.now()
     )
     if not bumped:
         try:
-            with transaction.atomic():  # a savepoint on SQLite; on MongoDB the unique index alone decides
-                CatalogRevision.objects.create(name=REVISION_NAME, number=1)
-        except IntegrityError:  # another worker created it first
-            _increment_revision_row()
+            CatalogRevision.objects.create(name=REVISION_NAME, number=1)
+        except IntegrityError as error:  # another worker created it first: run again, to increment it
+            raise TransientError("the catalog revision row was created meanwhile") from error
 
 
 def _record_move(

@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from shop.converters import PkConverter
-from shop.exceptions import ShopError
+from shop.exceptions import ShopBusy, ShopError
 
 # The status each refusal answers with, by the stable `code` of its ShopError (shop imports no app, so codes, not
 # classes). A code that is not listed is a plain bad request (400).
@@ -40,6 +40,7 @@ STATUS_BY_CODE = {
     "order_not_payable": status.HTTP_409_CONFLICT,
     "payment_in_progress": status.HTTP_409_CONFLICT,
     "payment_gateway_error": status.HTTP_503_SERVICE_UNAVAILABLE,
+    "busy": status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
 
@@ -48,7 +49,8 @@ def exception_handler(exc, context):
     a model's ValidationError (from `full_clean()` in a service) becomes a 400 `{field: [messages]}`."""
     if isinstance(exc, ShopError):
         body = {"detail": exc.message, "code": exc.code, "message": exc.message, "extra": exc.extra}
-        return Response(body, status=STATUS_BY_CODE.get(exc.code, status.HTTP_400_BAD_REQUEST))
+        headers = {"Retry-After": "1"} if isinstance(exc, ShopBusy) else None
+        return Response(body, status=STATUS_BY_CODE.get(exc.code, status.HTTP_400_BAD_REQUEST), headers=headers)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail)

@@ -22,14 +22,20 @@ from typing import ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
+from django_mongodb_backend import transaction as mongo_transaction
+
+from shop.exceptions import ShopBusy
 
 logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
-ATTEMPTS = 8
-BACKOFF_SECONDS = 0.005  # doubled per attempt, with full jitter
+# A unit that keeps losing write conflicts is run again for up to this long (pymongo's own with_transaction() allows
+# 120 s; a web request cannot wait that long), sleeping between tries: 5 ms doubled per try up to 250 ms, jittered.
+RETRY_SECONDS = 10.0
+BACKOFF_SECONDS = 0.005
+BACKOFF_CAP_SECONDS = 0.25
 
 
 class TransientError(Exception):
@@ -55,13 +61,17 @@ def in_transaction() -> bool:
 def on_commit(func: Callable[[], object]) -> None:
     """Runs `func` once the current transaction commits (never if it rolls back), at once when none is open.
 
+    A failing `func` is logged, never raised: the change is committed by then, and a caller that saw an error would
+    take it for a failed write (a unit of work would even run again). So a side effect that must happen goes through
+    the outbox (`shop.outbox`), whose push is all that runs here.
+
     Django's own `on_commit` would wait forever under a test case's wrapping transaction; `in_transaction()` tells
     the wrapper from a real unit of work, so tests see the same order of events as production.
     """
     if in_transaction():
-        transaction.on_commit(func)
+        transaction.on_commit(func, robust=True)
     else:
-        func()
+        _run_hook(func, robust=True)
 
 
 @contextmanager
@@ -96,8 +106,6 @@ def _run_hook(hook: Callable[[], object], *, robust: bool) -> None:
 
 @contextmanager
 def _mongo_atomic() -> Iterator[None]:
-    from django_mongodb_backend import transaction as mongo_transaction
-
     connection = _connection()
     block = mongo_transaction.atomic()
     block.__enter__()
@@ -152,26 +160,29 @@ def is_transient(error: BaseException) -> bool:
 
 
 def unit_of_work(func: Callable[P, T]) -> Callable[P, T]:
-    """Decorates a service so that it runs as one transaction, retried from the start (a few times, with jitter)
-    when the database reports a transient conflict. Called inside another unit it simply joins that one, and the
-    outer unit does the retrying."""
+    """Decorates a service so that it runs as one transaction, run again from the start (with a growing, jittered
+    pause, for up to RETRY_SECONDS) when the database reports a transient conflict, then raises ShopBusy (nothing was
+    changed). Called inside another unit it simply joins that one, and the outer unit does the retrying."""
 
     @functools.wraps(func)
     def run(*args: P.args, **kwargs: P.kwargs) -> T:
         if in_transaction():
             return func(*args, **kwargs)
-        for attempt in range(1, ATTEMPTS + 1):
+        deadline = time.monotonic() + RETRY_SECONDS
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 with atomic():
                     return func(*args, **kwargs)
             except Exception as error:
-                if attempt == ATTEMPTS or not is_transient(error):
+                if not is_transient(error):
                     raise
-                logger.info(
-                    "%s: transient conflict, attempt %d of %d (%s)", func.__qualname__, attempt, ATTEMPTS, error
-                )
-                time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))
-        raise AssertionError("unreachable")
+                if time.monotonic() >= deadline:
+                    logger.warning("%s: still conflicting after %d attempts; answered busy", func.__qualname__, attempt)
+                    raise ShopBusy() from error
+                logger.info("%s: transient conflict, attempt %d (%s)", func.__qualname__, attempt, error)
+                time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * 2**attempt)))
 
     return run
 

@@ -18,3 +18,11 @@ class ShopError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class ShopBusy(ShopError):
+    """A write kept losing conflicts with others for longer than a request may wait (`shop.db.unit_of_work`); nothing
+    was changed and the same request may simply be sent again (the API answers 503 with Retry-After)."""
+
+    code = "busy"
+    message = "The shop is very busy right now and nothing was changed. Please try again in a moment."

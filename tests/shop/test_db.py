@@ -5,6 +5,7 @@ from django.db import OperationalError, connection
 
 from catalog.models import Item
 from shop import db as unit
+from shop.exceptions import ShopBusy
 from tests.factories import ItemFactory
 
 
@@ -54,8 +55,9 @@ def test_unit_of_work_runs_again_after_a_transient_conflict(db_item):
     assert db_item.stock == 7  # only the third attempt's write survived
 
 
-def test_unit_of_work_gives_up_after_its_attempts_and_does_not_retry_real_errors(db_item, monkeypatch):
-    monkeypatch.setattr(unit, "BACKOFF_SECONDS", 0)
+def test_unit_of_work_answers_busy_after_its_time_and_does_not_retry_real_errors(db_item, monkeypatch):
+    monkeypatch.setattr(unit, "RETRY_SECONDS", 0.05)
+    monkeypatch.setattr(unit, "BACKOFF_CAP_SECONDS", 0.001)
     calls: list[int] = []
 
     @unit.unit_of_work
@@ -63,9 +65,9 @@ def test_unit_of_work_gives_up_after_its_attempts_and_does_not_retry_real_errors
         calls.append(1)
         raise unit.TransientError("again")
 
-    with pytest.raises(unit.TransientError):
+    with pytest.raises(ShopBusy) as busy:
         always_conflicting()
-    assert len(calls) == unit.ATTEMPTS
+    assert len(calls) > 1 and isinstance(busy.value.__cause__, unit.TransientError)
 
     @unit.unit_of_work
     def broken() -> None:
@@ -116,3 +118,43 @@ def test_a_standalone_mongodb_is_refused_by_a_system_check(db, monkeypatch):
 @pytest.fixture
 def db_item(db):
     return ItemFactory(stock=10)
+
+
+def test_a_failing_hook_after_commit_never_runs_the_committed_unit_again(db_item, caplog):
+    runs: list[int] = []
+
+    def conflicting_hook() -> None:
+        raise unit.TransientError("a write conflict after the commit")
+
+    @unit.unit_of_work
+    def take_one() -> None:
+        runs.append(1)
+        Item.objects.filter(pk=db_item.pk).update(stock=db_item.stock - 1)
+        unit.on_commit(conflicting_hook)
+
+    take_one()
+
+    db_item.refresh_from_db()
+    assert runs == [1] and db_item.stock == 9
+    assert any("conflicting_hook" in record.getMessage() for record in caplog.records)  # logged, not raised
+
+
+def test_a_unit_that_keeps_conflicting_answers_busy_and_the_api_says_503(client, user, monkeypatch):
+    from orders.models import Order
+    from tests.orders.helpers import fill_cart
+
+    item = ItemFactory(stock=5)
+    fill_cart(user, (item, 1))
+    monkeypatch.setattr(unit, "RETRY_SECONDS", 0.02)
+    monkeypatch.setattr(unit, "BACKOFF_CAP_SECONDS", 0.001)
+
+    def always_conflicting(**kwargs):
+        raise unit.TransientError("a write conflict")
+
+    monkeypatch.setattr("orders.services._insert_lines", always_conflicting)
+    client.force_login(user)
+    response = client.post("/api/orders", {}, content_type="application/json")
+
+    assert response.status_code == 503 and response["Retry-After"] == "1"
+    assert response.json()["code"] == ShopBusy.code
+    assert not Order.objects.exists() and Item.objects.get(pk=item.pk).stock == 5
