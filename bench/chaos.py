@@ -35,7 +35,8 @@ Two more faults from the same issue can be added to the run:
   the outbox.
 
 Exit status: 0 when no unit was lost or doubled, no order is half-made, the shop answered no 5xx and
-`check_stock` agrees; 1 otherwise; 2 when the run placed no order at all (nothing was tested).
+`check_stock` agrees; 1 otherwise; 2 when the run placed no order at all (nothing was tested). A 503 "busy" (a write
+that kept conflicting for 10 s, changed nothing, and may be sent again) is counted apart, not as a failure.
 """
 
 from __future__ import annotations
@@ -188,7 +189,9 @@ class Api:
             self.conn.close()
             self.stats.failed("connection errors", label)
             return 0, "", None
-        if response.status >= 500:
+        if response.status == 503 and '"code":"busy"' in text.replace(" ", ""):
+            self.stats.failed("busy (503, try again)", label)  # the shop's own answer after 10 s of write conflicts
+        elif response.status >= 500:
             self.stats.failed("5xx", label)
         return response.status, text, response
 
@@ -546,7 +549,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"  workers killed {counts['workers killed']} (skipped {counts['kills skipped (no worker up)']}); "
-        f"connection errors {counts['connection errors']}, 5xx {counts['5xx']}"
+        f"connection errors {counts['connection errors']}, 5xx {counts['5xx']}, "
+        f"busy {counts['busy (503, try again)']}"
     )
     for failure, n in sorted(stats.failures.items()):
         print(f"    {n:5} {failure}")

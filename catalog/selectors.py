@@ -1,5 +1,6 @@
 """Reads on the catalog. Shoppers only ever see active items."""
 
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -137,11 +138,12 @@ def catalog_version() -> CatalogVersion:
 
     Every write a shopper could see replaces it (`catalog.services.bump_catalog_revision`, called by the catalog
     receivers, stock moves, bulk updates, imports and the demo loader). With `CACHE_IS_SHARED` it is a
-    token in the shared cache (one cache read); otherwise, or when the cache fails, the revision row in the database.
+    token in the shared cache (one cache read), and a version of its own for each call while the cache does not
+    answer (nothing cached then matches it: pages are rendered from the database); otherwise the revision row.
     """
-    token = version_token(VERSION_CACHE_KEY) if settings.CACHE_IS_SHARED else None
-    if token is not None:
-        return CatalogVersion(key=f"t{token}")
+    if settings.CACHE_IS_SHARED:
+        token = version_token(VERSION_CACHE_KEY)
+        return CatalogVersion(key=f"t{token}" if token is not None else f"u{secrets.token_hex(8)}")
     # The cheapest read the ORM offers (no ordering, no datetime parsing).
     numbers = list(CatalogRevision.objects.filter(name=REVISION_NAME).values_list("number", flat=True))
     return CatalogVersion(key=f"r{numbers[0] if numbers else 0}")

@@ -26,17 +26,16 @@ RELEASE_REASONS = {StockReason.RELEASED, StockReason.RETURNED, StockReason.REPAI
 
 def bump_catalog_revision() -> None:
     """Tells every worker that the shopper-visible catalog changed, once the caller's transaction commits (at once
-    outside one): an atomic increment of a shared row, then a new version token in the shared cache (see
-    `catalog.selectors.catalog_version`).
+    outside one): a new version token in the shared cache or, where the cache is not shared by every server
+    (`settings.CACHE_IS_SHARED` off), an atomic increment of the revision row (see `catalog.selectors.catalog_version`).
 
     After commit, because a version moved earlier would let another worker cache the old data under the new version;
     and outside the transaction, because every order would otherwise write that one row and, on MongoDB, concurrent
-    orders would all conflict on it. Called after each write that bypasses `save()`/`delete()` (those are covered by
-    catalog receivers).
+    orders would all conflict on it. With a shared cache the row is not needed: when that cache fails nothing is
+    cached, and the token it could not take is retried by the worker. Called after each write that bypasses
+    `save()`/`delete()` (those are covered by catalog receivers).
     """
-    on_commit(_increment_revision_row)
-    if settings.CACHE_IS_SHARED:
-        on_commit(_replace_catalog_token)
+    on_commit(_replace_catalog_token if settings.CACHE_IS_SHARED else _increment_revision_row)
 
 
 def _replace_catalog_token() -> None:
