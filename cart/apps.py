@@ -7,7 +7,9 @@ class CartConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
+        from django.db.models.signals import pre_delete
 
-        from cart.receivers import merge_cart_on_login
+        from cart.receivers import item_deleted, merge_cart_on_login
 
         user_logged_in.connect(merge_cart_on_login, dispatch_uid="cart.merge_cart_on_login")
+        pre_delete.connect(item_deleted, sender="catalog.Item", dispatch_uid="cart.item_deleted")

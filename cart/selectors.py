@@ -119,9 +119,9 @@ def cart_for(*, owner: CartOwner) -> CartSummary:
     return cart_for_session(session=owner.session)
 
 
-def cart_version_key(*, user) -> str:
+def cart_version_key(*, user_id: object) -> str:
     """Where the version token of a user's stored cart lives in the cache (see `shop.fragments`)."""
-    return f"cart:version:{user.pk}"
+    return f"cart:version:{user_id}"
 
 
 def cart_version(*, owner: CartOwner) -> str | None:
@@ -129,7 +129,7 @@ def cart_version(*, owner: CartOwner) -> str | None:
     has no token to offer (`settings.CACHE_IS_SHARED` off, or the cache not answering). It says nothing about the
     items' prices or stock: pair it with `catalog.selectors.catalog_version()` for what a page shows."""
     if owner.is_stored:
-        return version_token(cart_version_key(user=owner.user)) if settings.CACHE_IS_SHARED else None
+        return version_token(cart_version_key(user_id=owner.user.pk)) if settings.CACHE_IS_SHARED else None
     return repr(sorted(session_quantities(session=owner.session).items()))
 
 

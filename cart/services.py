@@ -49,17 +49,24 @@ def _current_quantity(owner: CartOwner, item: Item) -> int:
     return session_quantities(session=owner.session).get(str(item.pk), 0)
 
 
-def _stored_cart_changed(user) -> None:
+def _stored_cart_changed(user_id: object) -> None:
     if settings.CACHE_IS_SHARED:
-        key = cart_version_key(user=user)
+        key = cart_version_key(user_id=user_id)
         on_commit(lambda: replace_version_token(key))
+
+
+def forget_deleted_item(*, item_id: object) -> None:
+    """An item is being deleted, and the database takes its cart lines with it: the carts that held it change."""
+    user_ids = CartLine.objects.filter(item_id=item_id).values_list("cart__user_id", flat=True)
+    for user_id in set(user_ids):
+        _stored_cart_changed(user_id)
 
 
 def _store_quantity(owner: CartOwner, item: Item, quantity: int) -> None:
     if owner.is_stored:
         cart, _ = Cart.objects.get_or_create(user_id=owner.user.pk)
         CartLine.objects.update_or_create(cart=cart, item=item, defaults={"quantity": quantity})
-        _stored_cart_changed(owner.user)
+        _stored_cart_changed(owner.user.pk)
     else:
         quantities = session_quantities(session=owner.session)
         quantities[str(item.pk)] = quantity
@@ -106,7 +113,7 @@ def remove_from_cart(*, owner: CartOwner, item_id: object) -> bool:
         line_ids = [pk for pk, item_pk in lines if str(item_pk) == key]
         removed = bool(line_ids) and CartLine.objects.filter(pk__in=line_ids).delete()[0] > 0
         if removed:
-            _stored_cart_changed(owner.user)
+            _stored_cart_changed(owner.user.pk)
         return removed
     quantities = session_quantities(session=owner.session)
     removed = quantities.pop(key, None) is not None
@@ -128,7 +135,7 @@ def empty_cart(*, owner: CartOwner) -> None:
         line_ids = list(CartLine.objects.filter(cart__user_id=owner.user.pk).values_list("pk", flat=True))
         if line_ids:
             CartLine.objects.filter(pk__in=line_ids).delete()
-            _stored_cart_changed(owner.user)
+            _stored_cart_changed(owner.user.pk)
     else:
         owner.session.pop(SESSION_KEY, None)
 
@@ -160,7 +167,7 @@ def merge_session_cart(*, user, session) -> list[str]:
         else:
             CartLine.objects.create(cart=cart, item=item, quantity=merged)
         checkpoint("merge_session_cart.line_stored")
-    _stored_cart_changed(user)
+    _stored_cart_changed(user.pk)
     # The session is written after the response, whatever happens here: it is emptied only when the unit commits.
     on_commit(lambda: session.pop(SESSION_KEY, None))
     return notices

@@ -349,6 +349,7 @@ def _kept_by_history(item: Item) -> bool:
     return False
 
 
+@unit_of_work
 def delete_item(*, item: Item, actor) -> bool:
     """Deletes the item, or, when order history refers to it, deactivates it instead so that history keeps its link.
 

@@ -25,7 +25,7 @@ from catalog.selectors import (
     related_items,
     top_categories,
 )
-from shop.fragments import RenderedMemo
+from shop.fragments import RenderedMemo, placeholder
 from shop.views import CachedPageMixin
 
 
@@ -92,8 +92,8 @@ def _category_choices(categories) -> list[tuple[str, str]]:
 
 # The filter form is the costliest part of a results page and differs between searches only by the search text.
 FILTER_FORMS = RenderedMemo(size=500)
-# HTML escaping leaves it as it is, and no slug, price or label of the form can hold a section sign.
-SEARCH_PLACEHOLDER = "\u00a7search\u00a7"
+# HTML escaping leaves it as it is, and no label of the form can hold it (category names are sellers' text).
+SEARCH_PLACEHOLDER = f"\u00a7{placeholder('search')}\u00a7"
 
 
 def _filter_form_html(*, filters: ItemFilters, category_choices: list, with_category: bool) -> SafeString:

@@ -13,12 +13,15 @@ Only meaningful when `settings.CACHE_IS_SHARED`: a token in a cache that another
 """
 
 import hashlib
+import hmac
+import logging
 import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -26,10 +29,24 @@ from django.utils.translation import get_language
 from shop.outbox import enqueue, handler
 from shop.release import release_key
 
+logger = logging.getLogger(__name__)
+
 T = TypeVar("T")
 
 FRAGMENT_TIMEOUT = 15 * 60
-CSRF_PLACEHOLDER = mark_safe("<!--csrf-token-->")  # safe, so templates output it as it is
+
+
+def placeholder(name: str) -> str:
+    """A marker for `name` in HTML rendered ahead of time, filled in per response. It carries a digest of SECRET_KEY,
+    so no seller, staff member or shopper can type it into a title, a category name or a search."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"shop.placeholder:{name}".encode(), "sha256").hexdigest()
+    return f"{name}-{digest[:20]}"
+
+
+# Safe, so templates output it as it is; only hex digits come from outside the literal.
+CSRF_PLACEHOLDER = mark_safe(f"<!--{placeholder('csrf-token')}-->")  # noqa: S308
+# What marks a visitor's own CSRF token in HTML (Django's `{% csrf_token %}` field): never stored in a shared cache.
+CSRF_FIELD_NAME = "csrfmiddlewaretoken"
 
 
 def cached_render(*, name: str, parts: tuple, build: Callable[[], T]) -> T:
@@ -42,6 +59,10 @@ def cached_render(*, name: str, parts: tuple, build: Callable[[], T]) -> T:
     value = cache.get(key)
     if value is None:
         value = build()
+        if CSRF_FIELD_NAME in repr(value):
+            # One visitor's token in HTML that others would be served: use {% cached_csrf_token %} in cached HTML.
+            logger.error("Refused to cache %s: it holds a CSRF token; use {%% cached_csrf_token %%}", name)
+            return value
         cache.set(key, value, FRAGMENT_TIMEOUT)
     return value
 

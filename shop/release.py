@@ -2,7 +2,9 @@
 
 The default cache lives on disk and survives restarts, and Redis survives them too: a page rendered by the previous
 release must not be served after new templates or code are deployed. Every process of one release computes the same
-key from the files it runs (paths, sizes and modification times), once, at its first cached render.
+key, once, at its first cached render: `settings.RELEASE` when the deployment names it (the commit id), else a digest
+of the contents of the files it runs. Contents, not modification times: a checkout or copy gives the same files new
+times (two hosts of one release would disagree), and an edit can keep the old time and size.
 """
 
 import functools
@@ -17,7 +19,10 @@ CODE_SUFFIXES = {".py", ".html", ".txt", ".json"}
 
 @functools.cache
 def release_key() -> str:
-    """A short digest of the project's code, templates, pinned requirements and static manifest."""
+    """`settings.RELEASE`, or a short digest of the project's code, templates, pinned requirements and static
+    manifest."""
+    if getattr(settings, "RELEASE", ""):
+        return str(settings.RELEASE)
     base = Path(settings.BASE_DIR)
     files = [base / "requirements.txt", Path(settings.STATIC_ROOT) / "staticfiles.json"]
     for name in CODE_DIRS:
@@ -25,9 +30,10 @@ def release_key() -> str:
     digest = hashlib.blake2b(digest_size=8)
     for path in sorted(files):
         try:
-            stat = path.stat()
+            content = path.read_bytes()
         except OSError:  # no static manifest before collectstatic
             continue
-        digest.update(f"{path.relative_to(base) if path.is_relative_to(base) else path}|{stat.st_size}|".encode())
-        digest.update(str(stat.st_mtime_ns).encode())
+        name = path.relative_to(base) if path.is_relative_to(base) else path
+        digest.update(f"{name}|{len(content)}|".encode())
+        digest.update(content)
     return digest.hexdigest()

@@ -192,6 +192,9 @@ def _bootstrap_dir() -> Path:
 # Bootstrap comes from the xstatic package, never a CDN: the shop works offline.
 STATICFILES_DIRS.append(("bootstrap", _bootstrap_dir()))
 
+# Names the deployed code in cache keys (set it to the commit id); empty: a digest of the code's contents.
+RELEASE = env.str("RELEASE", default="")
+
 CACHE_URL = env.str("CACHE_URL", default="")
 if CACHE_URL:
     CACHES = {"default": {"BACKEND": "shop.cache.FailSafeRedisCache", "LOCATION": CACHE_URL}}

@@ -191,3 +191,18 @@ def test_cart_page_shows_each_message_once_around_the_cached_page(client, make_i
     assert "Added to your cart; it now holds 2 of this item." in html and "Fine Pan" in html
     again = client.get(CART).content.decode()
     assert "Added to your cart" not in again and "Fine Pan" in again and 'id="cart-count">2<' in again
+
+
+def test_deleting_an_item_updates_the_badge_of_carts_that_held_it(client, user, make_item):
+    from catalog.services import delete_item
+    from tests.orders.helpers import fill_cart
+
+    kept, deleted = make_item(title="Kept Mug"), make_item(title="Gone Mug")
+    fill_cart(user, (kept, 1), (deleted, 2))
+    client.force_login(user)
+    badge = '<span class="badge rounded-pill text-bg-light" id="cart-count">{}</span>'
+    assert badge.format(3) in client.get("/").content.decode()  # the count is now cached under the cart's version
+
+    assert delete_item(item=deleted, actor=deleted.seller)
+
+    assert badge.format(1) in client.get("/").content.decode()

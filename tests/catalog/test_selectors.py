@@ -3,6 +3,7 @@ import pytest
 from catalog.models import Item
 from catalog.selectors import catalog_version, item_list, item_page, items_by_ids, sellable_item
 from catalog.services import release_stock, reserve_stock, update_items
+from shop.db import atomic
 from tests.factories import CategoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +89,14 @@ def test_catalog_version_moves_with_every_change_shoppers_can_see(shelf, make_it
 def test_update_items_refuses_fields_it_does_not_know():
     with pytest.raises(ValueError, match="seller"):
         update_items(item_ids=["1"], seller=None)
+
+
+def test_the_catalog_version_moves_only_when_an_admin_save_commits(make_item):
+    item = make_item(price_minor=1000)
+    before = catalog_version()
+    with atomic():  # as the admin saves: inside a transaction
+        item.price_minor = 900
+        item.save()
+        # Another worker reading now sees the old data: it must not find a new version to cache it under.
+        assert catalog_version() == before
+    assert catalog_version() != before

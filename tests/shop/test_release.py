@@ -22,6 +22,10 @@ def test_release_key_changes_when_a_template_or_module_is_deployed(settings, tmp
         assert _key() == first  # the same files, the same key: every worker of a release agrees
 
         os.utime(template, ns=(1, 1))
+        assert _key() == first  # a new modification time alone (a fresh checkout) is the same release
+        times = module.stat().st_atime_ns, module.stat().st_mtime_ns
+        module.write_text("x = 2\n")  # same size...
+        os.utime(module, ns=times)  # ...and same modification time: still a new release
         second = _key()
         assert second != first
         module.write_text("x = 22\n")
@@ -29,5 +33,13 @@ def test_release_key_changes_when_a_template_or_module_is_deployed(settings, tmp
         (tmp_path / "catalog" / "notes.md").write_text("not code")
         third = _key()
         assert _key() == third
+    finally:
+        release_key.cache_clear()
+
+
+def test_a_release_named_by_the_deployment_is_the_key(settings):
+    settings.RELEASE = "3f9c2ab"
+    try:
+        assert _key() == "3f9c2ab"
     finally:
         release_key.cache_clear()
