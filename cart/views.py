@@ -44,7 +44,7 @@ class CartView(CachedPageMixin, TemplateView):
             return cached_render(
                 name="cart", parts=("lines", _rendered_from(cart)), build=lambda: self._render_body(cart)
             )
-        parts = ("versions", catalog_version().key, version)
+        parts = ("versions", catalog_version(with_stock=True).key, version)
         return cached_render(name="cart", parts=parts, build=lambda: self._render_body(cart_for(owner=owner)))
 
     def page_cache_parts(self, request) -> tuple | None:
@@ -54,7 +54,7 @@ class CartView(CachedPageMixin, TemplateView):
         if version is None or len(messages.get_messages(request)):
             return None
         viewer = (str(request.user.pk), request.user.email, request.user.is_staff) if owner.is_stored else None
-        return (catalog_version().key, version, viewer)
+        return (catalog_version(with_stock=True).key, version, viewer)
 
     def get_context_data(self, **kwargs):
         body = self._body(owner_for(self.request))

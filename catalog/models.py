@@ -95,9 +95,14 @@ class Item(models.Model):
     @property
     def stock_label(self) -> str:
         """What a shopper reads about availability: 'In stock', 'Only 3 left' or 'Out of stock'."""
-        if not self.stock:
-            return "Out of stock"
-        return f"Only {self.stock} left" if self.is_low_stock else "In stock"
+        return stock_label(self.stock)
+
+
+def stock_label(stock: int) -> str:
+    """What a shopper reads about `stock` units: all that catalog pages show of it (cards, item pages, filters)."""
+    if not stock:
+        return "Out of stock"
+    return f"Only {stock} left" if stock <= LOW_STOCK else "In stock"
 
 
 class StockReason(models.TextChoices):

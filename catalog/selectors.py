@@ -25,6 +25,9 @@ SORTS = {
 DEFAULT_SORT = "newest"
 REVISION_NAME = "catalog"
 VERSION_CACHE_KEY = "catalog:version"
+# Exact stock counts move far more often than anything catalog pages show; only cart pages need them.
+STOCK_REVISION_NAME = "stock"
+STOCK_VERSION_CACHE_KEY = "catalog:stock"
 
 
 def visible_items() -> QuerySet[Item]:
@@ -133,20 +136,27 @@ class CatalogVersion:
     key: str
 
 
-def catalog_version() -> CatalogVersion:
+def catalog_version(*, with_stock: bool = False) -> CatalogVersion:
     """The catalog's current version: equal versions, equal shopper-visible catalog. Read on every catalog request.
 
     Every write a shopper could see replaces it (`catalog.services.bump_catalog_revision`, called by the catalog
-    receivers, stock moves, bulk updates, imports and the demo loader). With `CACHE_IS_SHARED` it is a
-    token in the shared cache (one cache read), and a version of its own for each call while the cache does not
-    answer (nothing cached then matches it: pages are rendered from the database); otherwise the revision row.
+    receivers, bulk updates, imports, the demo loader, and stock moves that change an item's `stock_label`).
+    `with_stock` adds the version of exact stock counts, which every stock move replaces: for pages that compare
+    quantities with stock (the cart). With `CACHE_IS_SHARED` each is a token in the shared cache (one cache read),
+    and a version of its own for each call while the cache does not answer (nothing cached then matches it: pages
+    are rendered from the database); otherwise a revision row.
     """
+    names = [(REVISION_NAME, VERSION_CACHE_KEY)]
+    if with_stock:
+        names.append((STOCK_REVISION_NAME, STOCK_VERSION_CACHE_KEY))
     if settings.CACHE_IS_SHARED:
-        token = version_token(VERSION_CACHE_KEY)
-        return CatalogVersion(key=f"t{token}" if token is not None else f"u{secrets.token_hex(8)}")
+        tokens = [version_token(key) for _, key in names]
+        if None in tokens:
+            return CatalogVersion(key=f"u{secrets.token_hex(8)}")
+        return CatalogVersion(key="t" + "-".join(tokens))
     # The cheapest read the ORM offers (no ordering, no datetime parsing).
-    numbers = list(CatalogRevision.objects.filter(name=REVISION_NAME).values_list("number", flat=True))
-    return CatalogVersion(key=f"r{numbers[0] if numbers else 0}")
+    numbers = dict(CatalogRevision.objects.filter(name__in=[name for name, _ in names]).values_list("name", "number"))
+    return CatalogVersion(key="r" + "-".join(str(numbers.get(name, 0)) for name, _ in names))
 
 
 def low_stock_items(*, below: int = 5, seller=None, limit: int = 20) -> list[Item]:

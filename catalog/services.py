@@ -15,8 +15,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from catalog.exceptions import CatalogError, ItemNotFound, NotEnoughStock
-from catalog.models import CatalogRevision, Item, StockMove, StockReason
-from catalog.selectors import REVISION_NAME, VERSION_CACHE_KEY, ledger_totals
+from catalog.models import CatalogRevision, Item, StockMove, StockReason, stock_label
+from catalog.selectors import (
+    REVISION_NAME,
+    STOCK_REVISION_NAME,
+    STOCK_VERSION_CACHE_KEY,
+    VERSION_CACHE_KEY,
+    ledger_totals,
+)
 from shop.db import TransientError, checkpoint, on_commit, unit_of_work
 from shop.fragments import replace_version_token
 
@@ -35,23 +41,34 @@ def bump_catalog_revision() -> None:
     cached, and the token it could not take is retried by the worker. Called after each write that bypasses
     `save()`/`delete()` (those are covered by catalog receivers).
     """
-    on_commit(_replace_catalog_token if settings.CACHE_IS_SHARED else _increment_revision_row)
+    _bump(name=REVISION_NAME, token_key=VERSION_CACHE_KEY)
 
 
-def _replace_catalog_token() -> None:
-    replace_version_token(VERSION_CACHE_KEY)
+def _stock_moved(*, item_id: object, delta: int, after: int | None = None) -> None:
+    """Stock moved by `delta`: the stock version always moves (cart pages compare lines with exact stock); the
+    catalog's only when what catalog pages show of it changed (`stock_label`: in stock, only N left, out of stock)."""
+    if after is None:
+        after = _current_stock(item_id) or 0
+    _bump(name=STOCK_REVISION_NAME, token_key=STOCK_VERSION_CACHE_KEY)
+    if stock_label(after) != stock_label(after - delta):
+        bump_catalog_revision()
+
+
+def _bump(*, name: str, token_key: str) -> None:
+    if settings.CACHE_IS_SHARED:
+        on_commit(lambda: replace_version_token(token_key))
+    else:
+        on_commit(lambda: _increment_revision_row(name=name))
 
 
 @unit_of_work  # its own small unit: it runs after the change committed, and may meet a write conflict
-def _increment_revision_row() -> None:
-    bumped = CatalogRevision.objects.filter(name=REVISION_NAME).update(
-        number=F("number") + 1, changed_at=timezone.now()
-    )
+def _increment_revision_row(*, name: str) -> None:
+    bumped = CatalogRevision.objects.filter(name=name).update(number=F("number") + 1, changed_at=timezone.now())
     if not bumped:
         try:
-            CatalogRevision.objects.create(name=REVISION_NAME, number=1)
+            CatalogRevision.objects.create(name=name, number=1)
         except IntegrityError as error:  # another worker created it first: run again, to increment it
-            raise TransientError("the catalog revision row was created meanwhile") from error
+            raise TransientError(f"the {name} revision row was created meanwhile") from error
 
 
 def _record_move(
@@ -87,7 +104,7 @@ def reserve_stock(*, item_id: object, quantity: int, order_number: str = "") -> 
         return False
     checkpoint("catalog.stock_updated")
     _record_move(item_id=item_id, delta=-quantity, reason=StockReason.RESERVED, order_number=order_number)
-    bump_catalog_revision()
+    _stock_moved(item_id=item_id, delta=-quantity)
     return True
 
 
@@ -113,7 +130,7 @@ def release_stock(
         return
     checkpoint("catalog.stock_updated")
     _record_move(item_id=item_id, delta=quantity, reason=reason, order_number=order_number, note=note)
-    bump_catalog_revision()
+    _stock_moved(item_id=item_id, delta=quantity)
 
 
 @unit_of_work
@@ -149,8 +166,9 @@ def adjust_stock(
         )
     checkpoint("catalog.stock_updated")
     _record_move(item_id=item_id, delta=delta, reason=reason, actor=actor, note=note)
-    bump_catalog_revision()
-    return _current_stock(item_id)
+    after = _current_stock(item_id)
+    _stock_moved(item_id=item_id, delta=delta, after=after)
+    return after
 
 
 @unit_of_work
@@ -172,7 +190,7 @@ def set_stock(*, item_id: object, stock: int, actor=None, reason: str = StockRea
         raise TransientError(f"the stock of item {item_id} moved while it was being set")
     checkpoint("catalog.stock_updated")
     _record_move(item_id=item_id, delta=stock - current, reason=reason, actor=actor, note=note)
-    bump_catalog_revision()
+    _stock_moved(item_id=item_id, delta=stock - current, after=stock)
     return stock
 
 
@@ -209,7 +227,7 @@ def repair_stock(*, item_id: object, actor=None) -> int | None:
         actor=actor,
         note=f"stock column was {current}, ledger says {ledger}",
     )
-    bump_catalog_revision()
+    _stock_moved(item_id=item_id, delta=ledger - current, after=ledger)
     return ledger
 
 

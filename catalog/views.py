@@ -90,6 +90,8 @@ def _category_choices(categories) -> list[tuple[str, str]]:
     return choices
 
 
+# A cart line's limit (`cart.services.MAX_LINE_QUANTITY`; the cart app sits above the catalog, which cannot import it).
+MAX_QUANTITY = 999
 # The filter form is the costliest part of a results page and differs between searches only by the search text.
 FILTER_FORMS = RenderedMemo(size=500)
 # HTML escaping leaves it as it is, and no label of the form can hold it (category names are sellers' text).
@@ -219,6 +221,8 @@ class ItemDetailView(CachedFragmentMixin, TemplateView):
         return {
             "page_title": item.title,
             "item": item,
-            "max_quantity": min(item.stock, 999),
+            # The exact stock only where the page shows it ("Only 3 left"): a sale that leaves an item "In stock" must
+            # not change its page. Adding more than there is is refused with a message anyway.
+            "max_quantity": item.stock if item.is_low_stock else MAX_QUANTITY,
             "related": related_items(item=item),
         }

@@ -206,3 +206,17 @@ def test_deleting_an_item_updates_the_badge_of_carts_that_held_it(client, user, 
     assert delete_item(item=deleted, actor=deleted.seller)
 
     assert badge.format(1) in client.get("/").content.decode()
+
+
+def test_the_cart_page_follows_the_exact_stock_even_when_catalog_pages_do_not_change(client, user, make_item):
+    from catalog.services import reserve_stock
+    from tests.orders.helpers import fill_cart
+
+    item = make_item(title="Copper Pan", stock=20)
+    fill_cart(user, (item, 10))
+    client.force_login(user)
+    assert "Only" not in client.get("/cart/").content.decode()  # cached now
+
+    reserve_stock(item_id=item.pk, quantity=12)  # another buyer: 20 -> 8, still "In stock" on catalog pages
+
+    assert "Only 8 left" in client.get("/cart/").content.decode()

@@ -100,3 +100,19 @@ def test_the_catalog_version_moves_only_when_an_admin_save_commits(make_item):
         # Another worker reading now sees the old data: it must not find a new version to cache it under.
         assert catalog_version() == before
     assert catalog_version() != before
+
+
+def test_a_sale_that_leaves_the_stock_label_as_it_was_keeps_catalog_pages(make_item):
+    item = make_item(stock=20)
+    pages, carts = catalog_version(), catalog_version(with_stock=True)
+
+    assert reserve_stock(item_id=item.pk, quantity=2)  # 20 -> 18: still "In stock"
+
+    assert catalog_version() == pages  # list, category and item pages stay cached
+    assert catalog_version(with_stock=True) != carts  # cart pages compare lines with the exact stock
+
+    assert reserve_stock(item_id=item.pk, quantity=13)  # 18 -> 5: "Only 5 left"
+    assert catalog_version() != pages
+    pages = catalog_version()
+    release_stock(item_id=item.pk, quantity=1)  # 5 -> 6: "In stock" again
+    assert catalog_version() != pages

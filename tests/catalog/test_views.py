@@ -185,3 +185,11 @@ def test_item_cards_are_shared_between_pages_and_come_back_to_each_page(client, 
     assert 'name="next" value="/items/?q=iron+pan&amp;page=2"' in second
     assert len(CARDS) == rendered  # the same card, rendered once
     assert "Only 4 left" in second
+
+
+def test_the_item_page_shows_the_exact_stock_only_when_it_is_low(client, make_item):
+    plenty, few = make_item(title="Big Pot", stock=40), make_item(title="Small Pot", stock=3)
+
+    assert 'max="999"' in client.get(plenty.get_absolute_url()).content.decode()
+    page = client.get(few.get_absolute_url()).content.decode()
+    assert 'max="3"' in page and "Only 3 left" in page
