@@ -200,6 +200,6 @@ def load_demo(*, items: int = 60, progress: Progress = lambda message: None, bat
         _create_items(batch)
         created += len(batch)
     if created:
-        bump_catalog_revision()  # bulk_create sends no signals
+        bump_catalog_revision(stock=True)  # bulk_create sends no signals
     progress(f"Items: {created} created, {items - created} already there.")
     return {"users": users, "items_created": created}

@@ -244,6 +244,7 @@ def _write_batch(rows: list[_Row], *, seller: User | None) -> tuple[int, int]:
     same data."""
     now = timezone.now()
     new, changed, fields = [], [], set()
+    restocked: set = set()  # items whose row sets a new stock count
     for row in rows:
         if row.current is None:
             new.append(_item(row, seller_id=seller.pk, is_active=True if row.active is None else row.active))
@@ -251,6 +252,8 @@ def _write_batch(rows: list[_Row], *, seller: User | None) -> tuple[int, int]:
         row_changes = _changes(row)
         if row_changes:
             fields |= row_changes
+            if "stock" in row_changes:
+                restocked.add(row.current["pk"])
             is_active = row.current["is_active"] if row.active is None else row.active
             changed.append(_item(row, pk=row.current["pk"], seller_id=row.current["seller_id"], is_active=is_active))
     moves = []
@@ -263,6 +266,9 @@ def _write_batch(rows: list[_Row], *, seller: User | None) -> tuple[int, int]:
             # as it is now, read inside this unit. A reservation that lands after this read conflicts with the update
             # below (SQLite queues writers; MongoDB aborts one of the two transactions and the unit runs again).
             stocks = dict(Item.objects.filter(pk__in=[item.pk for item in changed]).values_list("pk", "stock"))
+            for item in changed:
+                if item.pk not in restocked:  # its row changes something else: its stock is written back as it is
+                    item.stock = stocks.get(item.pk, item.stock)
             moves += [
                 _import_move(item.pk, item.stock - stocks[item.pk])
                 for item in changed
@@ -275,7 +281,8 @@ def _write_batch(rows: list[_Row], *, seller: User | None) -> tuple[int, int]:
     if moves:
         StockMove.objects.bulk_create(moves)
     if new or changed:
-        bump_catalog_revision()  # bulk writes send no signals; cached catalog pages must see each batch
+        # Bulk writes send no signals; cached catalog pages (and cart pages, for stock) must see each batch.
+        bump_catalog_revision(stock=bool(moves))
     return len(new), len(changed)
 
 

@@ -9,7 +9,7 @@ its moves. `Item.save()` never writes `stock` back on an existing row.
 import secrets
 
 from django.conf import settings
-from django.db import IntegrityError, models
+from django.db import DatabaseError, IntegrityError, models
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
@@ -30,7 +30,7 @@ from shop.fragments import replace_version_token
 RELEASE_REASONS = {StockReason.RELEASED, StockReason.RETURNED, StockReason.REPAIR}
 
 
-def bump_catalog_revision() -> None:
+def bump_catalog_revision(*, stock: bool = False) -> None:
     """Tells every worker that the shopper-visible catalog changed, once the caller's transaction commits (at once
     outside one): a new version token in the shared cache or, where the cache is not shared by every server
     (`settings.CACHE_IS_SHARED` off), an atomic increment of the revision row (see `catalog.selectors.catalog_version`).
@@ -39,9 +39,11 @@ def bump_catalog_revision() -> None:
     and outside the transaction, because every order would otherwise write that one row and, on MongoDB, concurrent
     orders would all conflict on it. With a shared cache the row is not needed: when that cache fails nothing is
     cached, and the token it could not take is retried by the worker. Called after each write that bypasses
-    `save()`/`delete()` (those are covered by catalog receivers).
+    `save()`/`delete()` (those are covered by catalog receivers); with `stock` when exact stock counts changed too.
     """
     _bump(name=REVISION_NAME, token_key=VERSION_CACHE_KEY)
+    if stock:
+        _bump(name=STOCK_REVISION_NAME, token_key=STOCK_VERSION_CACHE_KEY)
 
 
 def _stock_moved(*, item_id: object, delta: int, after: int | None = None) -> None:
@@ -61,14 +63,15 @@ def _bump(*, name: str, token_key: str) -> None:
         on_commit(lambda: _increment_revision_row(name=name))
 
 
-@unit_of_work  # its own small unit: it runs after the change committed, and may meet a write conflict
 def _increment_revision_row(*, name: str) -> None:
+    # One atomic single-row update, after the change committed (no transaction: none is needed, and concurrent
+    # transactions would all conflict on this one row).
     bumped = CatalogRevision.objects.filter(name=name).update(number=F("number") + 1, changed_at=timezone.now())
     if not bumped:
         try:
             CatalogRevision.objects.create(name=name, number=1)
-        except IntegrityError as error:  # another worker created it first: run again, to increment it
-            raise TransientError(f"the {name} revision row was created meanwhile") from error
+        except IntegrityError:  # another worker created it first
+            CatalogRevision.objects.filter(name=name).update(number=F("number") + 1, changed_at=timezone.now())
 
 
 def _record_move(
@@ -330,12 +333,17 @@ def create_item(
 
 
 @unit_of_work
-def update_item(*, item: Item, actor, **changes: object) -> Item:
-    """Changes the given fields of the item, for its seller or staff; the seller never changes. A `stock` is an
-    absolute count, set through `set_stock` as an adjustment by `actor`; the item returned carries the stock stored.
+def update_item(*, item: Item, actor, expected_stock: int | None = None, **changes: object) -> Item:
+    """Changes the given fields of the item, for its seller or staff; the seller never changes.
 
-    Raises: CatalogError(code="not_allowed"); ValueError for a field that may not be set; ValidationError;
-    ItemNotFound when the item was deleted meanwhile.
+    Stock is a count that buyers change all the time, so it is never written back: a `stock` that differs from the
+    stock now is applied as the difference from `expected_stock` (the count the caller read), an adjustment by
+    `actor`. Without `expected_stock` only the current count is accepted (a client sending back what it read), so a
+    stale copy can never undo a sale. The item returned carries the stock stored.
+
+    Raises: CatalogError(code="not_allowed"); CatalogError(code="stock_changed") for a stock that differs from the
+    current one without `expected_stock`; NotEnoughStock; ValueError for a field that may not be set;
+    ValidationError; ItemNotFound when the item was deleted meanwhile.
     """
     _check_can_manage(item=item, actor=actor)
     unknown = set(changes) - ITEM_WRITABLE_FIELDS
@@ -344,14 +352,26 @@ def update_item(*, item: Item, actor, **changes: object) -> Item:
     stock = changes.pop("stock", None)
     for name, value in changes.items():
         setattr(item, name, value)
-    if stock is not None:
-        item.stock = stock  # validated with the rest; written by set_stock, never by save()
-    item.full_clean()
-    item.save()
-    if stock is not None:
-        item.stock = set_stock(item_id=item.pk, stock=stock, actor=actor)
-    else:
-        item.refresh_from_db(fields=["stock"])
+    item.full_clean(exclude=["stock"])
+    try:
+        item.save()
+    except DatabaseError as error:  # saved with update_fields: no row left to update
+        if not Item.objects.filter(pk=item.pk).exists():
+            raise ItemNotFound(item_id=str(item.pk)) from error
+        raise
+    current = _current_stock(item.pk)
+    if stock is not None and stock != current:
+        if expected_stock is None:
+            raise CatalogError(
+                f"The stock of {item.title} is now {current}, not {stock}: buyers change it as they order. To change "
+                "it, send expected_stock (the stock you read) with stock; the difference is applied.",
+                code="stock_changed",
+                stock=current,
+            )
+        current = adjust_stock(
+            item_id=item.pk, delta=stock - expected_stock, actor=actor, note=f"api: {expected_stock} -> {stock}"
+        )
+    item.stock = current
     return item
 
 

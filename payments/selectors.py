@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from orders.models import OrderStatus
 from payments.models import Payment, PaymentEvent, PaymentStatus
 
 
@@ -28,3 +29,17 @@ def paid_payment(*, order) -> Payment | None:
 def payment_events() -> QuerySet[PaymentEvent]:
     """Processed webhook events, newest first (staff)."""
     return PaymentEvent.objects.order_by("-received_at")
+
+
+def success_page_state(*, payment: Payment, order) -> str:
+    """What the shopper is told on return from the gateway: paid; refunding (the payment arrived after the order was
+    cancelled or expired); refunded; not_paid (the attempt expired, failed or was refused, or the order closed); or
+    processing (not confirmed yet)."""
+    closed = order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
+    if payment.status == PaymentStatus.PAID:
+        return "refunding" if closed else "paid"
+    if payment.status == PaymentStatus.REFUNDED:
+        return "refunded" if closed else "paid"
+    if payment.status in (PaymentStatus.EXPIRED, PaymentStatus.FAILED, PaymentStatus.MISMATCH) or closed:
+        return "not_paid"
+    return "processing"

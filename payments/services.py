@@ -261,20 +261,6 @@ def confirm_checkout_session(*, session_id: str) -> tuple[Payment | None, str]:
 
 
 @unit_of_work
-def success_page_state(*, payment: Payment, order) -> str:
-    """What the shopper is told on return from the gateway: paid; refunding (the payment arrived after the order was
-    cancelled or expired); refunded; expired (the session closed unpaid); or processing (not confirmed yet)."""
-    closed = order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
-    if payment.status == PaymentStatus.PAID:
-        return "refunding" if closed else "paid"
-    if payment.status == PaymentStatus.REFUNDED:
-        return "refunded" if closed else "paid"
-    if payment.status in (PaymentStatus.EXPIRED, PaymentStatus.FAILED, PaymentStatus.MISMATCH) or closed:
-        return "not_paid"
-    return "processing"
-
-
-@unit_of_work
 def pay_demo_session(*, session_id: str) -> tuple[Payment, str]:
     """The demo page's Pay button: plays Stripe's part, then runs the same fulfilment as the webhook, in one unit.
 

@@ -17,13 +17,12 @@ from orders.selectors import is_payable, order_for_buyer, order_lines, payment_w
 from payments.exceptions import InvalidPaymentLink, PaymentGatewayError
 from payments.gateways import demo_session_id
 from payments.models import Gateway, PaymentStatus
-from payments.selectors import payment_by_session
+from payments.selectors import payment_by_session, success_page_state
 from payments.services import (
     confirm_checkout_session,
     handle_stripe_event,
     pay_demo_session,
     start_payment,
-    success_page_state,
 )
 from shop.exceptions import ShopError
 

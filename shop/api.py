@@ -32,6 +32,8 @@ STATUS_BY_CODE = {
     "item_unavailable": status.HTTP_404_NOT_FOUND,
     "order_not_found": status.HTTP_404_NOT_FOUND,
     "not_enough_stock": status.HTTP_409_CONFLICT,
+    "stock_below_zero": status.HTTP_409_CONFLICT,
+    "stock_changed": status.HTTP_409_CONFLICT,
     "out_of_stock": status.HTTP_409_CONFLICT,
     "cart_empty": status.HTTP_409_CONFLICT,
     "cart_has_problems": status.HTTP_409_CONFLICT,

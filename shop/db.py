@@ -172,11 +172,14 @@ def unit_of_work(func: Callable[P, T]) -> Callable[P, T]:
         attempt = 0
         while True:
             attempt += 1
+            committed: list[bool] = []
             try:
                 with atomic():
+                    # The first hook of the unit: anything raised after it ran was raised after the commit.
+                    on_commit(functools.partial(committed.append, True))
                     return func(*args, **kwargs)
             except Exception as error:
-                if not is_transient(error):
+                if committed or not is_transient(error):
                     raise
                 if time.monotonic() >= deadline:
                     logger.warning("%s: still conflicting after %d attempts; answered busy", func.__qualname__, attempt)

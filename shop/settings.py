@@ -236,8 +236,9 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # The task queue that carries the outbox and the periodic jobs (shop/queue.py): a SQLite file on this host by default
 # (`make run` starts the worker beside gunicorn), `redis://...` for workers on several machines.
 QUEUE_URL = env.str("QUEUE_URL", default="")
-# After this many failed tries (about a day with the backoff) a message is marked failed for staff.
-OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=12)
+# After this many failed tries a message is marked failed for staff: the pauses grow from 10 s to an hour, so 30
+# tries span about 13 to 26 hours (a day's outage of Stripe or the mail server loses nothing).
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=30)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Shop <shop@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -90,15 +90,22 @@ class ItemInputSerializer(StrictSerializer):
         required=False,
         min_value=0,
         max_value=MAX_STOCK,
-        help_text="The whole count on hand (not a change); the difference is recorded as an adjustment by the caller.",
+        help_text="The count on hand. To change it, send expected_stock too (the stock you read): the difference is "
+        "applied and recorded as an adjustment by the caller. Alone, only the current count is accepted (409 "
+        "otherwise), so a client sending back a stale copy can never undo a sale.",
+    )
+    expected_stock = StrictIntegerField(
+        required=False, min_value=0, max_value=MAX_STOCK, help_text="The stock you read, when changing `stock`."
     )
     category = CategorySlugField(max_length=120, help_text="A category slug.")
     sku = serializers.CharField(required=False, max_length=64, help_text="Drawn when missing.")
     slug = serializers.SlugField(required=False, max_length=220, help_text="Made from the title when missing.")
     is_active = StrictBooleanField(required=False)
 
-    def service_kwargs(self) -> dict:
+    def service_kwargs(self, *, creating: bool = False) -> dict:
         data = dict(self.validated_data)
+        if creating:  # a new item's stock is its opening count: there is nothing to expect
+            data.pop("expected_stock", None)
         if "price" in data:
             data["price_minor"] = data.pop("price")
         return data

@@ -49,7 +49,7 @@ class ItemCollectionApi(ShopApi):
         """A new item sold by the caller."""
         data = ItemInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        item = create_item(actor=request.user, **data.service_kwargs())
+        item = create_item(actor=request.user, **data.service_kwargs(creating=True))
         return Response(ItemOutputSerializer(item, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -83,7 +83,7 @@ class ItemDetailApi(ShopApi):
         operation_id="items_update",
         parameters=[ITEM_ID],
         request=ItemInputSerializer,
-        responses={200: ItemOutputSerializer, **errors(400, 401, 403, 404, 415)},
+        responses={200: ItemOutputSerializer, **errors(400, 401, 403, 404, 409, 415)},
     )
     def put(self, request, item_id: str):
         """Replaces the item's fields (title, price and category required)."""
@@ -94,7 +94,7 @@ class ItemDetailApi(ShopApi):
         operation_id="items_partial_update",
         parameters=[ITEM_ID],
         request=ItemInputSerializer(partial=True),
-        responses={200: ItemOutputSerializer, **errors(400, 401, 403, 404, 415)},
+        responses={200: ItemOutputSerializer, **errors(400, 401, 403, 404, 409, 415)},
     )
     def patch(self, request, item_id: str):
         """Changes some of the item's fields."""

@@ -39,7 +39,8 @@ def test_a_seller_creates_changes_and_deletes_their_items_but_not_anothers():
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
     created = api.post("/api/items", {"title": "Teapot", "price": 900, "category": "tea"}, format="json").json()
     assert created["category"] == category.slug
-    assert api.patch(f"/api/items/{created['id']}", {"stock": 5}, format="json").json()["stock"] == 5
+    change = {"stock": 5, "expected_stock": created["stock"]}
+    assert api.patch(f"/api/items/{created['id']}", change, format="json").json()["stock"] == 5
     assert api.delete(f"/api/items/{created['id']}").status_code == 204
     assert api.patch(f"/api/items/{other.pk}", {"stock": 0}, format="json").status_code == 403
     assert api.delete(f"/api/items/{other.pk}").status_code == 403

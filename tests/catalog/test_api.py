@@ -101,7 +101,8 @@ WRITE_TABLE = [
 
 @pytest.mark.parametrize(("caller", "expected"), WRITE_TABLE)
 def test_item_update_is_for_its_seller_or_staff(people, item, caller, expected):
-    response = people.client(caller).patch(f"/api/items/{item.pk}", {"price": 2600, "stock": 7}, format="json")
+    change = {"price": 2600, "stock": 7, "expected_stock": 3}
+    response = people.client(caller).patch(f"/api/items/{item.pk}", change, format="json")
     assert response.status_code == expected
     item.refresh_from_db()
     assert (item.price_minor, item.stock) == ((2600, 7) if expected == 200 else (2500, 3))
@@ -141,7 +142,7 @@ def test_an_inactive_item_is_visible_to_its_seller_and_staff_only(people):
 
 
 def test_item_stock_set_through_the_api_is_a_recorded_adjustment_by_the_caller(people, item):
-    response = people.client("seller").patch(f"/api/items/{item.pk}", {"stock": 7}, format="json")
+    response = people.client("seller").patch(f"/api/items/{item.pk}", {"stock": 7, "expected_stock": 3}, format="json")
 
     assert response.status_code == 200 and response.json()["stock"] == 7
     adjustment = item.stock_moves.get(reason=StockReason.ADJUSTMENT)
@@ -162,3 +163,32 @@ def test_a_stale_api_edit_cannot_sell_a_one_unit_item_twice(people, monkeypatch)
 
     assert response.status_code == 200 and response.json()["stock"] == 0
     assert reserve_stock(item_id=item.pk, quantity=1, order_number="ORDER002") is False
+
+
+def test_a_stale_put_that_sends_back_the_stock_it_read_is_refused_and_sells_nothing_twice(people):
+    item = ItemFactory(seller=people.seller, title="Last kettle", stock=1)
+    client = people.client("seller")
+    read = client.get(f"/api/items/{item.pk}").json()
+    assert reserve_stock(item_id=item.pk, quantity=1, order_number="ORDER001")  # a buyer takes the last one
+
+    body = {"title": "Dented kettle", "price": read["price"], "category": read["category"], "stock": read["stock"]}
+    response = client.put(f"/api/items/{item.pk}", body, format="json")
+
+    assert response.status_code == 409 and response.json()["code"] == "stock_changed"
+    assert response.json()["extra"]["stock"] == 0
+    item.refresh_from_db()
+    assert item.stock == 0 and not reserve_stock(item_id=item.pk, quantity=1, order_number="ORDER002")
+
+
+def test_a_stock_change_applies_the_difference_from_what_the_caller_read(people, item):
+    reserve_stock(item_id=item.pk, quantity=1, order_number="ORDER001")  # 3 -> 2 after the caller read 3
+
+    response = people.client("seller").patch(f"/api/items/{item.pk}", {"stock": 10, "expected_stock": 3}, format="json")
+
+    assert response.status_code == 200 and response.json()["stock"] == 9  # 2 + (10 - 3): the sale still counts
+
+
+def test_sending_the_current_stock_back_changes_nothing(people, item):
+    response = people.client("seller").patch(f"/api/items/{item.pk}", {"stock": 3, "title": "Renamed"}, format="json")
+    assert response.status_code == 200 and response.json()["stock"] == 3
+    assert not item.stock_moves.filter(reason=StockReason.ADJUSTMENT).exists()

@@ -206,3 +206,25 @@ def test_import_records_its_stock_changes_so_stock_equals_the_ledger_even_when_o
     assert dict(Item.objects.values_list("sku", "stock")) == {"P-1": 10, "P-2": 3, "P-3": 2}
     assert pan.stock_moves.order_by("-created_at", "-pk").values_list("delta", "reason")[0] == (8, StockReason.IMPORT)
     assert stock_mismatches() == []
+
+
+def test_an_import_that_changes_only_the_price_of_an_item_keeps_its_sales(setup, tmp_path, monkeypatch):
+    pan = ItemFactory(sku="P-1", category=setup["category"], seller=setup["seller"], stock=5, price_minor=100)
+    ItemFactory(sku="P-2", category=setup["category"], seller=setup["seller"], stock=5, price_minor=100)
+    checked = catalog.imports._check_against_database
+    checks: list[int] = []
+
+    def an_order_lands_after_the_check(*args, **kwargs):
+        valid = checked(*args, **kwargs)
+        checks.append(1)
+        if len(checks) == 2:  # the writing pass has read the stock it compares with
+            assert reserve_stock(item_id=pan.pk, quantity=2, order_number="ORDER001")
+        return valid
+
+    monkeypatch.setattr(catalog.imports, "_check_against_database", an_order_lands_after_the_check)
+    # P-1: a new price and the stock the file was made with; P-2: a new stock count, so the batch writes stocks.
+    run(write(tmp_path, HEADER + "P-1,Pan,,2,5,cookware,\nP-2,Pot,,1,9,cookware,\n"), "--seller", "sam@example.com")
+
+    pan.refresh_from_db()
+    assert (pan.price_minor, pan.stock) == (200, 3)  # the order's 2 units stay sold
+    assert stock_mismatches() == [] and not pan.stock_moves.filter(reason=StockReason.IMPORT).exists()

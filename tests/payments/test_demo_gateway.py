@@ -121,7 +121,7 @@ def test_an_expired_orders_demo_attempt_is_refused_and_the_success_page_says_not
 
 
 def test_the_success_page_says_a_payment_after_cancellation_will_be_refunded(client, user, item):
-    from payments.services import success_page_state
+    from payments.selectors import success_page_state
 
     order = place(user, (item, 1))
     payment = start_payment(order=order, site_url=SITE)
