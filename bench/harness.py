@@ -7,6 +7,12 @@
 The site runs with production settings (DJANGO_DEBUG=0, a generated secret, no SSL redirect) on a free port of
 127.0.0.1 with 2 gunicorn workers; its database (a scratch SQLite file, or a SecantusDB server for `mongo`), media
 and static files live in a temporary directory removed afterwards.
+
+    with bare_django_site() as hello_url:
+        result = run_wrk(hello_url, ["/"], duration=10, connections=32)
+
+serves bench/hello_wsgi.py (Django's hello world: no apps, no middleware, no database) with the same gunicorn command
+on another free port: the framework's ceiling on this machine.
 """
 
 from __future__ import annotations
@@ -23,11 +29,12 @@ import tempfile
 import textwrap
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
 PYTHON = sys.executable
 WORKERS = 2
 
@@ -50,6 +57,25 @@ def ensure_wrk() -> str:
         if found:
             return found
     raise SystemExit("bench: the load tool wrk is not installed. Install it with `apt-get install -y wrk` and retry.")
+
+
+def gunicorn_command(app: str, port: int) -> list[str]:
+    """The one gunicorn command every benchmark server runs: WORKERS sync workers on 127.0.0.1:PORT."""
+    return [
+        *(PYTHON, "-m", "gunicorn", app, "--workers", str(WORKERS)),
+        *("--bind", f"127.0.0.1:{port}", "--no-control-socket", "--backlog", "2048"),
+    ]
+
+
+def _stop(*processes: subprocess.Popen) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @dataclass
@@ -148,18 +174,24 @@ def _database(backend: str) -> Iterator[str]:
 
 @contextlib.contextmanager
 def scratch_site(
-    *, backend: str = "sqlite", prepare: Sequence[str] = (), settings_lines: Sequence[str] = ()
+    *,
+    backend: str = "sqlite",
+    prepare: Sequence[str] = (),
+    settings_lines: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[Site]:
     """A freshly migrated site with `manage.py PREPARE...` run, served by gunicorn until the block ends.
 
     `settings_lines` are Python lines appended to a settings module that starts `from shop.settings import *`
     (e.g. `DATABASES["default"]["CONN_MAX_AGE"] = 600`); without them the site runs `shop.settings` as it is.
+    `env` adds variables to the environment of every command and server of the site (after the harness's own).
     """
     workdir = Path(tempfile.mkdtemp(prefix="shop-bench-"))
     port = free_port()
     try:
         with _database(backend) as uri:
             site = Site(url=f"http://127.0.0.1:{port}", env=_site_env(workdir, port, uri), workdir=workdir)
+            site.env.update(env or {})
             if settings_lines:
                 module = "from shop.settings import *  # noqa: F403\n" + "\n".join(settings_lines) + "\n"
                 (workdir / "bench_settings.py").write_text(module)
@@ -173,14 +205,7 @@ def scratch_site(
                 print(f"    ({' '.join(prepare)}: {time.monotonic() - started:.1f} s)", flush=True)
             log = open(workdir / "gunicorn.log", "w")  # noqa: SIM115 (closed below)
             server = subprocess.Popen(
-                [
-                    *(PYTHON, "-m", "gunicorn", "shop.wsgi", "--workers", str(WORKERS)),
-                    *("--bind", f"127.0.0.1:{port}", "--no-control-socket", "--backlog", "2048"),
-                ],
-                cwd=ROOT,
-                env=site.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                gunicorn_command("shop.wsgi", port), cwd=ROOT, env=site.env, stdout=log, stderr=subprocess.STDOUT
             )
             # The background worker, as in production: it sends the emails and runs the periodic jobs.
             worker = subprocess.Popen(
@@ -190,17 +215,34 @@ def scratch_site(
                 _wait_for(f"{site.url}/health/", server)
                 yield site
             finally:
-                for process in (server, worker):
-                    process.terminate()
-                for process in (server, worker):
-                    try:
-                        process.wait(timeout=15)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
-                        process.wait()
+                _stop(server, worker)
                 log.close()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def bare_django_site() -> Iterator[str]:
+    """Django's hello world (bench/hello_wsgi.py: no apps, no middleware, no database, one view answering "ok")
+    served by the shop's gunicorn command on another free port until the block ends; yields its URL."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    with tempfile.TemporaryFile("w+") as log:
+        # gunicorn puts its working directory on sys.path: run from bench/ so it imports hello_wsgi.py.
+        server = subprocess.Popen(
+            gunicorn_command("hello_wsgi", port), cwd=BENCH, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            try:
+                _wait_for(f"http://127.0.0.1:{port}/", server)
+            except SystemExit:
+                log.seek(0)
+                print(log.read()[-4000:], file=sys.stderr)
+                raise
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            _stop(server)
 
 
 LUA = """

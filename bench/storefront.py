@@ -1,12 +1,28 @@
-"""Storefront benchmark (issue 4): throughput and latency of the shopper's pages against a trivial view.
+"""Storefront benchmark (issues 4 and 12): throughput and latency of the shopper's pages against two baselines.
 
-    .venv/bin/python bench/storefront.py [--backend sqlite|mongo] [--items 10000] [--duration 10] [--connections 32]
+    .venv/bin/python bench/storefront.py [--backend sqlite|mongo] [--items 10000] [--duration 10] [--warmup S]
+                                         [--connections 32] [--conn-max-age S] [--selling R [--buyers N]]
 
 Builds a demo catalog in a scratch database, serves it with gunicorn (2 workers, production settings) and loads each
-page with wrk: the baseline `/health/live/`, the catalog list, category pages, a search rotating over 600 queries, item
-pages rotating over 1,000 items and a signed-in shopper's 5-line cart. Each page first gets a warm-up run as long as
-the measured one, then the baseline is measured, then the page. Prints req/s, p50, p99 and the ratio to the baseline
-measured just before; on SQLite exits 1 if a target of the issue is missed.
+page with wrk: the catalog list, category pages, a search rotating over 600 queries, item pages rotating over 1,000
+items and a signed-in shopper's 5-line cart. Beside the shop, the same gunicorn command serves bench/hello_wsgi.py,
+Django's hello world (no apps, no middleware, no database): the framework's ceiling on this machine.
+
+Each page first gets a warm-up run as long as the measured one, then the hello world is measured, then the shop's
+`/health/live/`, then the page (the machine's speed drifts over a run, so each page is compared with baselines taken
+just before it). One line per page: req/s, p50, p99, both baselines' req/s and the page's req/s as a ratio to each
+("vs live": the shop's own cheapest view, which the issue 4 targets use; "vs hello": the framework's ceiling), then
+the target and the page's failed requests (wrk's errors and non-2xx answers). On SQLite exits 1 if a target of
+issue 4 is missed.
+
+`--selling R`: buyers (N accounts, default max(8, 2R), seeded before gunicorn starts) place R orders per second at a
+steady pace through the JSON API (bench/selling.py: login -> JWT, cart add, `POST /api/orders`) while the page is
+measured a second time, right after its quiet run. The line then adds the page's req/s and p99 while selling, "kept"
+(selling req/s / quiet req/s), the orders actually placed per second during that run and the orders that failed;
+after the table, the order load's totals, its 5xx and failures by request, and the exceptions in gunicorn's log. The
+100 items on sale (every tenth of the 1,000 the item pages rotate over) get 1,000,000 units each, so no page runs out
+of stock, and the orders stay unpaid. What an order costs the pages (the cache versions its stock moves replace, the
+write lock it holds) is what "kept" shows.
 """
 
 from __future__ import annotations
@@ -20,7 +36,9 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import run_wrk, scratch_site
+import selling
+from chaos import exceptions_logged
+from harness import bare_django_site, run_wrk, scratch_site
 
 # page: (minimum ratio to the baseline, maximum p99 in ms); targets of issue 4, on SQLite at 32 connections.
 TARGETS = {"list": (0.5, 100), "category": (0.5, 100), "item": (0.5, 100), "search": (0.25, 100), "cart": (0.25, 100)}
@@ -79,51 +97,99 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="run with DATABASES CONN_MAX_AGE set to this (persistent connections); default: shop.settings as is",
     )
+    parser.add_argument(
+        "--selling",
+        type=float,
+        default=0,
+        metavar="R",
+        help="also measure each page while R orders per second are placed through the API (default: off)",
+    )
+    parser.add_argument("--buyers", type=int, default=None, help="buyer accounts with --selling (default max(8, 2R))")
     args = parser.parse_args(argv)
+    if args.selling < 0 or (args.buyers is not None and args.buyers < 1):
+        parser.error("--selling cannot be negative, --buyers must be at least 1")
     settings_lines = []
     if args.conn_max_age is not None:
         settings_lines.append(f'DATABASES["default"]["CONN_MAX_AGE"] = {args.conn_max_age}')
         print(f"Settings: shop.settings with CONN_MAX_AGE={args.conn_max_age}")
     warmup = args.duration if args.warmup is None else args.warmup
+    load_args = {"duration": args.duration, "connections": args.connections}
 
     print(f"Building a {args.items}-item catalog on {args.backend} ...", flush=True)
-    prepare = ["load_demo", "--items", str(args.items), "--force"]
-    with scratch_site(backend=args.backend, prepare=prepare, settings_lines=settings_lines) as site:
+    prepare, env = ["load_demo", "--items", str(args.items), "--force"], {}
+    buyers = args.buyers or selling.default_buyers(args.selling)
+    if args.selling:
+        prepare, env = selling.PREPARE, selling.site_env(items=args.items, buyers=buyers)
+    with (
+        scratch_site(backend=args.backend, prepare=prepare, settings_lines=settings_lines, env=env) as site,
+        bare_django_site() as hello_url,
+    ):
         paths = _catalog_paths(site)
         _fill_cart(site, "shopper@example.com", lines=5)
         cookie = site.session_cookie_for("shopper@example.com")
         pages = [(name, paths[name], "") for name in ("list", "category", "search", "item")]
         pages.append(("cart", ["/cart/"], cookie))
+        load = selling.OrderLoad(site, rate=args.selling, buyers=buyers) if args.selling else None
 
-        print(f"Serving {site.url} with 2 gunicorn workers; {args.connections} connections, {args.duration:.0f} s each")
-        # The machine's speed drifts over a run (other tenants, heat): each page is compared with a baseline measured
-        # just before it, after the page's warm-up, rather than with one baseline from the start of the run.
-        results, baselines = {}, {}
-        for name, page_paths, page_cookie in pages:
-            if warmup:
-                run_wrk(site.url, page_paths, duration=warmup, connections=args.connections, cookie=page_cookie)
-            baselines[name] = run_wrk(site.url, ["/health/live/"], duration=args.duration, connections=args.connections)
-            results[name] = run_wrk(
-                site.url, page_paths, duration=args.duration, connections=args.connections, cookie=page_cookie
-            )
-            print(f"  {name:<9} {results[name].rps:8.0f} req/s (baseline {baselines[name].rps:.0f})", flush=True)
-
-    missed = []
-    print()
-    header = f"{'page':<9} {'paths':>6} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'baseline':>8} {'ratio':>6}"
-    print(f"{header}  {'target':<16} errors")
-    for name, page_paths, _ in pages:
-        result, baseline = results[name], baselines[name].rps
-        ratio = result.rps / baseline if baseline else 0.0
-        min_ratio, max_p99 = TARGETS[name]
-        ok = ratio >= min_ratio and result.p99_ms < max_p99 and not (result.errors or result.non2xx)
-        if not ok:
-            missed.append(name)
         print(
-            f"{name:<9} {len(page_paths):>6} {result.rps:>8.0f} {result.p50_ms:>7.1f} {result.p99_ms:>7.1f} "
-            f"{baseline:>8.0f} {ratio:>6.2f}  {f'>={min_ratio}, p99<{max_p99}':<16} "
-            f"{result.errors + result.non2xx:>6} {'ok' if ok else 'MISSED'}"
+            f"Serving {site.url} (the shop) and {hello_url} (Django's hello world) with 2 gunicorn workers each; "
+            f"{args.connections} connections, {args.duration:g} s each"
+            + (f"; selling {args.selling:g} orders/s with {buyers} buyers" if load else "")
         )
+        print()
+        header = f"{'page':<9}{'paths':>6}{'req/s':>8}{'p50':>7}{'p99':>7}{'hello/s':>9}{'live/s':>8}"
+        header += f"{'vs hello':>9}{'vs live':>8}  {'target':<15}{'errors':>7}{'':7}"
+        if load:
+            header += f" |{'selling':>8}{'p99':>7}{'kept':>6}{'orders/s':>9}{'failed':>7}"
+        print(header, "(p50, p99 in ms)", flush=True)
+        run_wrk(hello_url, ["/"], **{**load_args, "duration": 1})  # the hello world's workers' first requests
+
+        # The machine's speed drifts over a run (other tenants, heat): each page is compared with baselines measured
+        # just before it, after the page's warm-up, rather than with baselines from the start of the run.
+        missed, windows = [], []
+        for name, page_paths, page_cookie in pages:
+            page_args = {**load_args, "cookie": page_cookie}
+            if warmup:
+                run_wrk(site.url, page_paths, **{**page_args, "duration": warmup})
+            hello = run_wrk(hello_url, ["/"], **load_args)
+            live = run_wrk(site.url, ["/health/live/"], **load_args)
+            result = run_wrk(site.url, page_paths, **page_args)
+            errors = result.errors + result.non2xx
+            if load:
+                sold, window = load.measure(lambda paths=page_paths, extra=page_args: run_wrk(site.url, paths, **extra))
+                windows.append(window)
+                errors += sold.errors + sold.non2xx
+
+            ratio = result.rps / live.rps if live.rps else 0.0
+            min_ratio, max_p99 = TARGETS[name]
+            ok = ratio >= min_ratio and result.p99_ms < max_p99 and not (result.errors or result.non2xx)
+            if not ok:
+                missed.append(name)
+            line = (
+                f"{name:<9}{len(page_paths):>6}{result.rps:>8.0f}{result.p50_ms:>7.1f}{result.p99_ms:>7.1f}"
+                f"{hello.rps:>9.0f}{live.rps:>8.0f}{result.rps / hello.rps if hello.rps else 0:>9.2f}{ratio:>8.2f}  "
+                f"{f'>={min_ratio}, p99<{max_p99}':<15}{errors:>7} {'ok' if ok else 'MISSED':<6}"
+            )
+            if load:
+                kept = sold.rps / result.rps if result.rps else 0.0
+                line += f" |{sold.rps:>8.0f}{sold.p99_ms:>7.1f}{kept:>6.2f}{window.rate:>9.2f}{window.failed:>7}"
+            print(line.rstrip(), flush=True)
+
+        if load:
+            placed, seconds = sum(w.placed for w in windows), sum(w.seconds for w in windows)
+            print(
+                f"\nwhile selling: {placed / seconds if seconds else 0:.2f} orders/s placed of {args.selling:g} asked "
+                f"({placed} orders in {seconds:.0f} s of page loads), {sum(w.failed for w in windows)} failed, "
+                f"{sum(w.missed for w in windows)} slots missed, {sum(w.server_errors for w in windows)} 5xx or broken"
+                " connections"
+            )
+            for line in load.summary():
+                print(line)
+            load.close()
+        logged = exceptions_logged(site.workdir / "gunicorn.log")
+        for exception, n in logged.most_common(5):
+            print(f"  {n:6} x in the server log: {exception[:150]}")
+
     if missed and args.backend == "sqlite":
         print(f"\nTargets missed: {', '.join(missed)}")
         return 1
