@@ -195,12 +195,16 @@ class StockMismatch:
     ledger: int  # what the sum of its moves says
 
 
-def stock_mismatches() -> list[StockMismatch]:
-    """Every item whose stock column differs from the sum of its stock moves, by SKU; empty when all agree."""
-    totals = ledger_totals()
+def stock_mismatches(*, item_ids=None) -> list[StockMismatch]:
+    """Every item (of the given ones, or of all) whose stock column differs from the sum of its stock moves, by SKU;
+    empty when all agree."""
+    totals = ledger_totals(item_ids=item_ids)
+    items = Item.objects.order_by("sku")
+    if item_ids is not None:
+        items = items.filter(pk__in=list(item_ids))
     return [
         StockMismatch(item_id=pk, sku=sku, title=title, stock=stock, ledger=totals.get(pk, 0))
-        for pk, sku, title, stock in Item.objects.order_by("sku").values_list("pk", "sku", "title", "stock").iterator()
+        for pk, sku, title, stock in items.values_list("pk", "sku", "title", "stock").iterator()
         if stock != totals.get(pk, 0)
     ]
 

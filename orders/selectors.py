@@ -229,20 +229,26 @@ class HeldMismatch:
     expected: int  # units the order's lines hold in its current state (0 once cancelled, expired or restocked)
 
 
-def held_mismatches() -> list[HeldMismatch]:
-    """Every (item, order) whose units held in the stock ledger differ from what the order holds now: units stranded
-    by a reservation without an order, or a cancelled order that kept them; an order holding units never taken."""
+def held_mismatches(*, item_ids=None) -> list[HeldMismatch]:
+    """Every (item, order), of the given items or of all, whose units held in the stock ledger differ from what the
+    order holds now: units stranded by a reservation without an order, or a cancelled order that kept them; an order
+    holding units never taken."""
     expected: dict[tuple, int] = {}
-    lines = OrderLine.objects.filter(item_id__isnull=False).values_list("order_id", "item_id", "quantity")
+    lines = OrderLine.objects.filter(item_id__isnull=False)
+    if item_ids is not None:
+        lines = lines.filter(item_id__in=list(item_ids))
+    lines = list(lines.values_list("order_id", "item_id", "quantity"))
     orders = {
         pk: (number, status, restocked_at)
-        for pk, number, status, restocked_at in Order.objects.values_list("pk", "number", "status", "restocked_at")
+        for pk, number, status, restocked_at in Order.objects.filter(
+            pk__in=list({order_id for order_id, _, _ in lines})
+        ).values_list("pk", "number", "status", "restocked_at")
     }
     for order_id, item_id, quantity in lines:
         number, status, restocked_at = orders[order_id]
         if Order(status=status, restocked_at=restocked_at).holds_stock:
             expected[(item_id, number)] = expected.get((item_id, number), 0) + quantity
-    held = held_by_orders()
+    held = held_by_orders(item_ids=item_ids)
     return sorted(
         (
             HeldMismatch(item_id=item_id, order_number=number, held=held.get(key, 0), expected=expected.get(key, 0))

@@ -303,6 +303,20 @@ def mark_refunded(*, order: Order, restock: bool = False) -> Order:
     return order
 
 
+@unit_of_work
+def restock_refunded_order(*, order: Order) -> bool:
+    """Puts the units of a refunded order back in stock, once (a conditional update on `restocked_at`). Returns
+    whether it did (False: not refunded, or restocked already)."""
+    now = timezone.now()
+    if not Order.objects.filter(pk=order.pk, status=OrderStatus.REFUNDED, restocked_at__isnull=True).update(
+        restocked_at=now, updated_at=now
+    ):
+        return False
+    _release_order_stock(order, reason=StockReason.RETURNED)
+    order.refresh_from_db()
+    return True
+
+
 def flag_order(*, order: Order, reason: str) -> Order:
     """Marks the order for staff attention with a reason (added to earlier ones); works in any status."""
     reasons = "\n".join(part for part in (order.attention_reason, reason) if part)
@@ -345,14 +359,33 @@ class StockCheck:
         return not (self.stock_mismatches or self.held_mismatches)
 
 
-@unit_of_work
 def check_stock(*, repair: bool = False, actor=None) -> StockCheck:
     """Checks, per item, that stock equals the sum of its ledger and that the units each order holds in the ledger
-    match its state, in one transaction (no order lands between reading stock and reading the ledger). With `repair`,
-    gives back units the ledger shows held by no live order (a REPAIR move naming the order), then sets drifted stock
-    columns to their ledger sums (a REPAIR move saying what the column held).
-    Anything it cannot fix safely (an order holding units the ledger never took) is left in `problems`."""
-    report = StockCheck(stock_mismatches=stock_mismatches(), held_mismatches=held_mismatches())
+    match its state. With `repair`, gives back units the ledger shows held by no live order (a REPAIR move naming the
+    order), then sets drifted stock columns to their ledger sums (a REPAIR move saying what the column held).
+    Anything it cannot fix safely (an order holding units the ledger never took) is left in `problems`.
+
+    A first pass reads everything outside any transaction (so no writer waits for it); each item it suspects is then
+    checked again, and repaired, in a small transaction of its own, so an order that landed between two reads is
+    never reported.
+    """
+    suspects = {mismatch.item_id for mismatch in stock_mismatches()}
+    suspects |= {mismatch.item_id for mismatch in held_mismatches()}
+    report = StockCheck()
+    for item_id in sorted(suspects, key=str):
+        found = _check_item_stock(item_id=item_id, repair=repair, actor=actor)
+        report.stock_mismatches += found.stock_mismatches
+        report.held_mismatches += found.held_mismatches
+        report.repaired += found.repaired
+        report.problems += found.problems
+    return report
+
+
+@unit_of_work
+def _check_item_stock(*, item_id: object, repair: bool, actor) -> StockCheck:
+    report = StockCheck(
+        stock_mismatches=stock_mismatches(item_ids=[item_id]), held_mismatches=held_mismatches(item_ids=[item_id])
+    )
     for mismatch in report.held_mismatches:
         name = f"order {mismatch.order_number}, item {mismatch.item_id}"
         if mismatch.held > mismatch.expected and repair:
@@ -369,13 +402,12 @@ def check_stock(*, repair: bool = False, actor=None) -> StockCheck:
                 f"{name}: holds {mismatch.expected} units but the ledger took {mismatch.held}; adjust the stock by hand"
             )
     if repair:
-        for mismatch in stock_mismatches():
+        for mismatch in stock_mismatches(item_ids=[item_id]):
             try:
                 repair_stock(item_id=mismatch.item_id, actor=actor)
             except ShopError as error:
                 report.problems.append(f"item {mismatch.sku}: {error}")
             else:
-                report.repaired.append(
-                    f"item {mismatch.sku}: stock {mismatch.stock} set to its ledger {mismatch.ledger}"
-                )
+                fixed = f"stock {mismatch.stock} set to its ledger {mismatch.ledger}"
+                report.repaired.append(f"item {mismatch.sku}: {fixed}")
     return report

@@ -23,7 +23,7 @@ from django.utils import timezone
 from orders.exceptions import IllegalTransition
 from orders.models import OrderStatus
 from orders.selectors import is_payable, order_by_number, order_lines, payment_deadline, stale_pending_orders
-from orders.services import expire_order, flag_order, mark_order_paid, mark_refunded
+from orders.services import expire_order, flag_order, mark_order_paid, mark_refunded, restock_refunded_order
 from payments.exceptions import OrderNotPayable, PaymentGatewayError, PaymentInProgress, RefundNotPossible
 from payments.gateways import (
     CheckoutLine,
@@ -341,6 +341,11 @@ def refund_order(*, order, restock: bool = False) -> Payment:
     call and the commit refunds once. Raises: IllegalTransition (not paid), RefundNotPossible, PaymentGatewayError
     (nothing changed; try again).
     """
+    if order.status == OrderStatus.REFUNDED and restock and order.restocked_at is None:
+        # Refunded already (Stripe's charge.refunded webhook came first, or a crash after the gateway call and
+        # before the record): what is left to do is the restock.
+        restock_refunded_order(order=order)
+        return paid_payment(order=order) or Payment.objects.filter(order_id=order.pk).first()
     if order.status != OrderStatus.PAID:
         raise IllegalTransition(
             f"Order {order.number} is {order.get_status_display().lower()}; only a paid order can be refunded.",
@@ -369,6 +374,8 @@ def _record_full_refund(*, order, payment: Payment, restock: bool) -> None:
     except IllegalTransition:
         if order.status != OrderStatus.REFUNDED:  # the charge.refunded webhook may have got there first
             raise
+        if restock:
+            restock_refunded_order(order=order)
 
 
 @unit_of_work
@@ -435,14 +442,19 @@ def expire_gateway_session(payload: dict) -> None:
         # checks the order again and comes back here with the session id.
         _set_status(payment, to=PaymentStatus.EXPIRED, sources=[PaymentStatus.CREATING])
         return
+    fulfil_checkout_session(session=_expire_at_gateway(payment))
+
+
+def _expire_at_gateway(payment: Payment) -> SessionInfo:
+    """Expires the attempt's session at its gateway and returns what the gateway says of it then: expired, or
+    completed (paid) meanwhile. Raises: PaymentGatewayError when the gateway cannot be reached."""
     gateway = gateway_named(payment.gateway)
     try:
-        session = gateway.expire(session_id=payment.session_id)
+        return gateway.expire(session_id=payment.session_id)
     except PaymentGatewayError as err:
         if err.retryable:
             raise
-        session = gateway.retrieve(session_id=payment.session_id)  # completed or expired meanwhile
-    fulfil_checkout_session(session=session)
+        return gateway.retrieve(session_id=payment.session_id)  # completed or expired meanwhile
 
 
 @handler(REFUND_LATE_PAYMENT)
@@ -502,13 +514,7 @@ def _expire_one(order) -> str:
             _set_status(payment, to=PaymentStatus.EXPIRED, sources=UNFINISHED)
             continue
         try:
-            gateway = gateway_named(payment.gateway)
-            try:
-                session = gateway.expire(session_id=payment.session_id)
-            except PaymentGatewayError as err:
-                if err.retryable:
-                    raise
-                session = gateway.retrieve(session_id=payment.session_id)  # completed or expired meanwhile?
+            session = _expire_at_gateway(payment)
         except PaymentGatewayError as err:
             return f"failed: payment provider error ({err.extra.get('gateway_error') or err.message})"
         fulfil_checkout_session(session=session)  # an expired session of the latest attempt expires the order

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from huey import Huey
 from huey.storage import RedisStorage, SqliteStorage
+from redis import ConnectionPool
 
 QUEUE_NAME = "shop"
 
@@ -31,7 +32,10 @@ def build_huey(url: str) -> Huey:
     if url == "immediate":
         return Huey(QUEUE_NAME, immediate=True, results=False)
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return Huey(QUEUE_NAME, storage_class=RedisStorage, url=url, results=False)
+        # Bounded waits: a Redis that stops answering must not hold a request's commit hook (the push is then left
+        # to the sweep); above the worker's 1 s blocking read.
+        pool = ConnectionPool.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+        return Huey(QUEUE_NAME, storage_class=RedisStorage, connection_pool=pool, results=False)
     path = Path(url.removeprefix("sqlite://") if url else settings.BASE_DIR / "var" / "queue.sqlite3")
     path.parent.mkdir(parents=True, exist_ok=True)
     return Huey(QUEUE_NAME, storage_class=SqliteStorage, filename=str(path), results=False)

@@ -197,7 +197,14 @@ RELEASE = env.str("RELEASE", default="")
 
 CACHE_URL = env.str("CACHE_URL", default="")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "shop.cache.FailSafeRedisCache", "LOCATION": CACHE_URL}}
+    # A Redis that stops answering must cost a request half a second, not a hang (then the cache counts as a miss).
+    CACHES = {
+        "default": {
+            "BACKEND": "shop.cache.FailSafeRedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 else:
     # One cache on this host's disk (diskcache: SQLite underneath), shared by every gunicorn worker and every
     # manage.py command: a page rendered by one worker serves them all, and a catalog change made anywhere on the

@@ -153,3 +153,22 @@ def test_refund_without_restock_keeps_the_units_sold(staff_client, user, item):
     order.refresh_from_db()
     assert order.status == OrderStatus.REFUNDED and order.restocked_at is None and stock_of(item) == 8
     assert check_stock().clean
+
+
+def test_refund_with_restock_still_restocks_when_the_refund_was_recorded_first(staff_client, user, item):
+    from orders.services import check_stock, mark_refunded
+
+    order = demo_paid(user, item)
+    Payment.objects.filter(order_id=order.pk).update(status=PaymentStatus.REFUNDED)
+    mark_refunded(order=order)  # Stripe's charge.refunded webhook got there before the admin's refund was recorded
+
+    staff_client.post(
+        CHANGELIST, {"action": "refund_orders", "_selected_action": [order.pk], "confirm": "yes", "restock": "yes"}
+    )
+    staff_client.post(  # a second click restocks nothing more
+        CHANGELIST, {"action": "refund_orders", "_selected_action": [order.pk], "confirm": "yes", "restock": "yes"}
+    )
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED and order.restocked_at is not None and stock_of(item) == 10
+    assert check_stock().clean
