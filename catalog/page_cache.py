@@ -1,4 +1,11 @@
-"""The shopper-independent part of catalog pages, cached under the catalog version (see `shop.fragments`).
+"""Caching of catalog pages, in one place (see `shop.fragments` for the keys and version tokens).
+
+- A visitor with nothing personal on the page (no session, no pending message: `is_anonymous_visitor`) gets the
+  same page as every such visitor for that URL: the whole page is cached under the catalog version and the URL
+  (`ANONYMOUS_PAGE`), and `AnonymousPageMiddleware` serves it before the session, authentication and message
+  machinery, the URL resolver and the view run.
+- Anyone else gets the page's shopper-independent body from the cache (`cached_fragment`) inside a freshly rendered
+  page (their cart badge, messages, account menu).
 
 Each request reads `catalog_version()` (a token in the shared cache, or one indexed row), so a page cached by one
 gunicorn worker is never served after a change made through another worker, the admin or a bulk update: the key
@@ -9,9 +16,15 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.http import HttpResponse
+from django.urls import reverse
 
-from catalog.selectors import CatalogVersion
-from shop.fragments import cached_render
+from catalog.selectors import CatalogVersion, catalog_version
+from shop.fragments import cached_render, cached_value
+
+# The name of whole anonymous pages in the cache: the URL tells the pages apart, so every catalog view shares it and
+# the middleware can find a page without knowing which view made it.
+ANONYMOUS_PAGE = "catalog:anonymous-page"
 
 
 def cached_fragment(*, version: CatalogVersion, name: str, params: str, build: Callable[[], dict]) -> dict:
@@ -24,3 +37,35 @@ def is_anonymous_visitor(request) -> bool:
     return request.method == "GET" and not (
         settings.SESSION_COOKIE_NAME in request.COOKIES or CookieStorage.cookie_name in request.COOKIES
     )
+
+
+class AnonymousPageMiddleware:
+    """Serves a cached catalog page to an anonymous visitor straight away (one version read, one cache read), before
+    the session, authentication and message middleware, the URL resolver and the view.
+
+    Placed after the CSRF middleware (which fill the page's forms and set the cookie) and after the ones that add
+    security headers, so the response is finished exactly as the view's own would be. A miss goes on as usual, and
+    the view stores the page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.home: str | None = None
+        self.prefixes: tuple[str, ...] = ()
+
+    def __call__(self, request):
+        if is_anonymous_visitor(request) and self._is_catalog_path(request.path_info):
+            # Kept for the view on a miss: without a shared cache the version is a database read.
+            request.catalog_version = catalog_version()
+            # The key `CachedPageMixin.get` stores the page under: its name, the view's parts, the URL.
+            parts = (request.catalog_version.key, request.get_full_path())
+            html = cached_value(name=f"page:{ANONYMOUS_PAGE}", parts=parts)
+            if html is not None:
+                return HttpResponse(html)
+        return self.get_response(request)
+
+    def _is_catalog_path(self, path: str) -> bool:
+        if self.home is None:  # reversed once, on the first request (the URLconf is ready by then)
+            self.home = reverse("catalog:home")
+            self.prefixes = (reverse("catalog:item_list"), reverse("catalog:category", kwargs={"slug": "x"})[:-2])
+        return path == self.home or path.startswith(self.prefixes)

@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.generic import TemplateView
 
 from catalog.forms import ItemFilterDisplayForm, ItemFilterForm, ItemFilters
-from catalog.page_cache import cached_fragment, is_anonymous_visitor
+from catalog.page_cache import ANONYMOUS_PAGE, cached_fragment, is_anonymous_visitor
 from catalog.selectors import (
     CatalogVersion,
     catalog_version,
@@ -54,13 +54,11 @@ class CachedFragmentMixin(CachedPageMixin):
         html = render_to_string(self.fragment_template_name, context)
         return {"title": context["page_title"], "html": html}
 
-    @property
-    def page_cache_name(self) -> str:
-        return f"catalog:{self.fragment_name}"
+    page_cache_name = ANONYMOUS_PAGE  # shared by every catalog view: the URL tells pages apart (see page_cache)
 
     @cached_property
     def catalog_version(self) -> CatalogVersion:
-        return catalog_version()
+        return getattr(self.request, "catalog_version", None) or catalog_version()  # the middleware's, if it read it
 
     def page_cache_parts(self, request) -> tuple | None:
         return (self.catalog_version.key,) if is_anonymous_visitor(request) else None

@@ -54,8 +54,7 @@ def cached_render(*, name: str, parts: tuple, build: Callable[[], T]) -> T:
 
     `parts` must name every input of the rendering that can change (a version, the lines shown...).
     """
-    source = repr((release_key(), get_language(), name, parts))
-    key = f"fragment:{name}:" + hashlib.blake2b(source.encode(), digest_size=16).hexdigest()
+    key = _fragment_key(name, parts)
     value = cache.get(key)
     if value is None:
         value = build()
@@ -65,6 +64,16 @@ def cached_render(*, name: str, parts: tuple, build: Callable[[], T]) -> T:
             return value
         cache.set(key, value, FRAGMENT_TIMEOUT)
     return value
+
+
+def cached_value(*, name: str, parts: tuple) -> object | None:
+    """What `cached_render` stored for `name` and `parts`, or None: a lookup that never renders."""
+    return cache.get(_fragment_key(name, parts))
+
+
+def _fragment_key(name: str, parts: tuple) -> str:
+    source = repr((release_key(), get_language(), name, parts))
+    return f"fragment:{name}:" + hashlib.blake2b(source.encode(), digest_size=16).hexdigest()
 
 
 def version_token(key: str) -> str | None:
