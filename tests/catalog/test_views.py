@@ -193,3 +193,29 @@ def test_the_item_page_shows_the_exact_stock_only_when_it_is_low(client, make_it
     assert 'max="999"' in client.get(plenty.get_absolute_url()).content.decode()
     page = client.get(few.get_absolute_url()).content.decode()
     assert 'max="3"' in page and "Only 3 left" in page
+
+
+def test_a_field_added_to_the_card_template_shows_and_follows_changes_with_no_cache_code(
+    client, make_item, settings, tmp_path
+):
+    from catalog.services import update_item
+    from catalog.templatetags.catalog_cards import CARDS
+
+    override = tmp_path / "catalog" / "partials"
+    override.mkdir(parents=True)
+    card = (settings.BASE_DIR / "templates" / "catalog" / "partials" / "_item_card.html").read_text()
+    # A newcomer shows the item's description on its card.
+    override.joinpath("_item_card.html").write_text(
+        card.replace("</h3>", '</h3><p class="card-description">{{ item.description }}</p>')
+    )
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    CARDS.clear()
+    pan = make_item(title="Steel Pan", description="Heavy and flat.")
+
+    assert '<p class="card-description">Heavy and flat.</p>' in client.get("/items/").content.decode()
+
+    update_item(item=pan, actor=pan.seller, description="Light and deep.")
+
+    html = client.get("/items/").content.decode()
+    assert '<p class="card-description">Light and deep.</p>' in html and "Heavy and flat." not in html
+    CARDS.clear()
