@@ -85,12 +85,16 @@ def retry_delay(attempts: int) -> float:
 def deliver(*, message_id: str) -> str:
     """Carries out one message if it is due and nobody else holds it. Returns done, retry, failed or skipped."""
     now = timezone.now()
+    dedupe_key = OutboxMessage.objects.filter(pk=message_id).values_list("dedupe_key", flat=True).first()
+    # Taking it also takes its dedupe key away while it runs: an effect asked for now must not count as done by a
+    # run that may already be past the point where it would have seen the new change.
     taken = OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.PENDING, available_at__lte=now).update(
-        available_at=now + LEASE, attempts=F("attempts") + 1
+        available_at=now + LEASE, attempts=F("attempts") + 1, dedupe_key=""
     )
     if not taken:
         return "skipped"
     message = OutboxMessage.objects.get(pk=message_id)
+    message.dedupe_key = dedupe_key or ""
     try:
         HANDLERS[message.topic](message.payload)
     except Exception as error:
@@ -112,8 +116,9 @@ def _failed(message: OutboxMessage, error: Exception) -> str:
         )
         return "failed"
     delay = retry_delay(message.attempts)
+    # Waiting for its retry, it stands for later asks of the same effect again: the retry comes after them.
     OutboxMessage.objects.filter(pk=message.pk).update(
-        available_at=timezone.now() + timedelta(seconds=delay), last_error=detail
+        available_at=timezone.now() + timedelta(seconds=delay), last_error=detail, dedupe_key=message.dedupe_key
     )
     logger.warning("Outbox message %s (%s) failed, retry in %.0f s: %s", message.pk, message.topic, delay, detail)
     push(message_id=str(message.pk), delay=delay)

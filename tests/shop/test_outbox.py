@@ -14,7 +14,7 @@ from orders.models import Order, OrderStatus
 from payments.services import pay_demo_session, start_payment
 from shop import db as unit
 from shop.models import OutboxMessage, OutboxStatus
-from shop.outbox import deliver, enqueue, retry_failed, sweep
+from shop.outbox import HANDLERS, deliver, enqueue, retry_failed, sweep
 from shop.selectors import health
 from tests.factories import ItemFactory
 from tests.orders.helpers import place
@@ -226,3 +226,32 @@ def test_staff_see_failed_messages_in_the_admin_and_retry_them(client, staff, sm
 def test_sellers_do_not_see_the_outbox(client, seller):
     client.force_login(seller)
     assert client.get("/admin/shop/outboxmessage/").status_code == 403
+
+
+def test_an_effect_asked_for_while_its_twin_runs_is_not_swallowed(db, monkeypatch):
+    runs: list[str] = []
+
+    def replace_token(payload: dict) -> None:
+        runs.append(payload["n"])
+        if payload["n"] == "first":  # a change commits while this run is under way: it asks again
+            enqueue("test.token", dedupe_key="token", n="second")
+
+    monkeypatch.setitem(HANDLERS, "test.token", replace_token)
+    enqueue("test.token", dedupe_key="token", n="first")
+
+    assert runs == ["first", "second"]
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {OutboxStatus.DONE}
+
+
+def test_asks_for_an_effect_waiting_for_its_retry_are_one(db, monkeypatch):
+    attempts: list[int] = []
+
+    def failing(payload: dict) -> None:
+        attempts.append(1)
+        raise ConnectionError("the cache is down")
+
+    monkeypatch.setitem(HANDLERS, "test.token", failing)
+    enqueue("test.token", dedupe_key="token")
+    enqueue("test.token", dedupe_key="token")
+
+    assert OutboxMessage.objects.filter(status=OutboxStatus.PENDING).count() == 1 and len(attempts) == 1
