@@ -12,23 +12,15 @@ from django.views.generic import TemplateView
 from cart.forms import CartAddForm, CartItemForm, CartQuantityForm
 from cart.selectors import CartSummary, cart_for, cart_version, owner_for
 from cart.services import add_to_cart, empty_cart, remove_from_cart, set_quantity
-from catalog.selectors import catalog_version
+from catalog.selectors import ITEMS, STOCK, catalog_version
 from shop.exceptions import ShopError
 from shop.fragments import cached_render
 from shop.views import CachedPageMixin
 
 
-def _rendered_from(cart: CartSummary) -> tuple:
-    """Everything of the cart that its body shows: equal tuples render equal HTML."""
-    return tuple(
-        (str(item.pk), item.slug, item.title, item.image.name, item.price_minor, item.stock, item.is_active, quantity)
-        for item, quantity in ((line.item, line.quantity) for line in cart.lines)
-    )
-
-
 class CartView(CachedPageMixin, TemplateView):
-    """The cart with current prices and stock. Its body is rendered once per distinct content and then cached:
-    under the cart's and the catalog's versions when they can be read without a query, else under the lines."""
+    """The cart with current prices and stock. Its body is cached under the cart's and the catalog's versions when
+    they can be read without a query (a shared cache), else rendered for each request."""
 
     template_name = "cart/cart_detail.html"
     body_template_name = "cart/partials/_cart_body.html"
@@ -38,23 +30,18 @@ class CartView(CachedPageMixin, TemplateView):
         return {"html": render_to_string(self.body_template_name, {"cart": cart}), "count": cart.count}
 
     def _body(self, owner) -> dict:
-        version = cart_version(owner=owner)
-        if version is None:
-            cart = cart_for(owner=owner)
-            return cached_render(
-                name="cart", parts=("lines", _rendered_from(cart)), build=lambda: self._render_body(cart)
-            )
-        parts = ("versions", catalog_version(with_stock=True).key, version)
-        return cached_render(name="cart", parts=parts, build=lambda: self._render_body(cart_for(owner=owner)))
+        versions = (catalog_version(ITEMS, STOCK), cart_version(owner=owner))
+        build = lambda: self._render_body(cart_for(owner=owner))  # noqa: E731
+        return build() if None in versions else cached_render(name="cart", parts=versions, build=build)
 
     def page_cache_parts(self, request) -> tuple | None:
         """With both versions at hand and no message to show, the whole page comes from the cache."""
         owner = owner_for(request)
-        version = cart_version(owner=owner)
-        if version is None or len(messages.get_messages(request)):
+        versions = (catalog_version(ITEMS, STOCK), cart_version(owner=owner))
+        if None in versions or len(messages.get_messages(request)):
             return None
         viewer = (str(request.user.pk), request.user.email, request.user.is_staff) if owner.is_stored else None
-        return (catalog_version(with_stock=True).key, version, viewer)
+        return (*versions, viewer)
 
     def get_context_data(self, **kwargs):
         body = self._body(owner_for(self.request))

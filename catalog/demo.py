@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 from accounts.models import User
 from accounts.services import create_user, make_seller
 from catalog.models import Category, Item, StockMove, StockReason
-from catalog.services import bump_catalog_revision
+from catalog.services import catalog_changed
 from shop.db import unit_of_work
 
 DEMO_PASSWORD = "demo12345"
@@ -200,6 +200,6 @@ def load_demo(*, items: int = 60, progress: Progress = lambda message: None, bat
         _create_items(batch)
         created += len(batch)
     if created:
-        bump_catalog_revision(stock=True)  # bulk_create sends no signals
+        catalog_changed(everything=True, stock=True)  # bulk_create sends no signals
     progress(f"Items: {created} created, {items - created} already there.")
     return {"users": users, "items_created": created}

@@ -22,7 +22,7 @@ from django.utils.text import slugify
 from accounts.models import User
 from catalog.exceptions import CatalogError
 from catalog.models import Category, Item, StockMove, StockReason
-from catalog.services import bump_catalog_revision
+from catalog.services import catalog_changed
 from shop.db import unit_of_work
 from shop.money import parse_major
 
@@ -282,7 +282,7 @@ def _write_batch(rows: list[_Row], *, seller: User | None) -> tuple[int, int]:
         StockMove.objects.bulk_create(moves)
     if new or changed:
         # Bulk writes send no signals; cached catalog pages (and cart pages, for stock) must see each batch.
-        bump_catalog_revision(stock=bool(moves))
+        catalog_changed(everything=True, stock=bool(moves))
     return len(new), len(changed)
 
 

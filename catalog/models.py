@@ -13,6 +13,7 @@ class Category(models.Model):
     slug = models.SlugField(max_length=120, unique=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     description = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)  # moved by every save: item cards are keyed by it
 
     class Meta:
         ordering = ["name"]
@@ -23,6 +24,14 @@ class Category(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:category", kwargs={"slug": self.slug})
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance.loaded_slug = instance.__dict__.get("slug")
+        return instance
+
+    loaded_slug = None  # the slug when read from the database: a renamed category's old pages must go too
 
 
 class Item(models.Model):
@@ -61,6 +70,8 @@ class Item(models.Model):
     # Not a field: who is creating this item, named on its opening stock move (see `catalog.receivers`). Set before
     # the first save() by `catalog.services.create_item` and the admin; None for factories, the shell, fixtures.
     opening_actor = None
+    # The category when read from the database: an item moved to another one must leave the old one's pages too.
+    loaded_category_id = None
 
     def __str__(self) -> str:
         return self.title
@@ -83,6 +94,12 @@ class Item(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:item", kwargs={"slug": self.slug})
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance.loaded_category_id = instance.__dict__.get("category_id")
+        return instance
 
     @property
     def in_stock(self) -> bool:

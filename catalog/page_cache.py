@@ -1,15 +1,15 @@
 """Caching of catalog pages, in one place (see `shop.fragments` for the keys and version tokens).
 
 - A visitor with nothing personal on the page (no session, no pending message: `is_anonymous_visitor`) gets the
-  same page as every such visitor for that URL: the whole page is cached under the catalog version and the URL
-  (`ANONYMOUS_PAGE`), and `AnonymousPageMiddleware` serves it before the session, authentication and message
-  machinery, the URL resolver and the view run.
+  same page as every such visitor for that URL: the whole page is cached under the URL (`ANONYMOUS_PAGE`), and
+  `AnonymousPageMiddleware` serves it before the session, authentication and message machinery, the URL resolver
+  and the view run.
 - Anyone else gets the page's shopper-independent body from the cache (`cached_fragment`) inside a freshly rendered
   page (their cart badge, messages, account menu).
 
-Each request reads `catalog_version()` (a token in the shared cache, or one indexed row), so a page cached by one
-gunicorn worker is never served after a change made through another worker, the admin or a bulk update: the key
-moves with the data and old entries simply expire.
+Each entry remembers the catalog scopes its page shows (every item, or one category's) and their version when it was
+rendered; a hit reads that version again (a token in the shared cache, or one indexed query), so a page cached by one
+gunicorn worker is never served after a change made through another worker, the admin or a bulk update.
 """
 
 from collections.abc import Callable
@@ -19,7 +19,7 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpResponse
 from django.urls import reverse
 
-from catalog.selectors import CatalogVersion, catalog_version
+from catalog.selectors import catalog_version
 from shop.fragments import cached_render, cached_value
 
 # The name of whole anonymous pages in the cache: the URL tells the pages apart, so every catalog view shares it and
@@ -27,9 +27,9 @@ from shop.fragments import cached_render, cached_value
 ANONYMOUS_PAGE = "catalog:anonymous-page"
 
 
-def cached_fragment(*, version: CatalogVersion, name: str, params: str, build: Callable[[], dict]) -> dict:
-    """The fragment for `name` and `params` at this catalog version, built and stored on a miss."""
-    return cached_render(name=f"catalog:{name}", parts=(version.key, params), build=build)
+def cached_fragment(*, name: str, params: str, scopes: Callable, version_of: Callable, build: Callable) -> dict:
+    """The fragment for `name` and `params` while the catalog `scopes` it shows are unchanged, built on a miss."""
+    return cached_render(name=f"catalog:{name}", parts=(params,), build=build, scopes=scopes, version_of=version_of)
 
 
 def is_anonymous_visitor(request) -> bool:
@@ -40,7 +40,7 @@ def is_anonymous_visitor(request) -> bool:
 
 
 class AnonymousPageMiddleware:
-    """Serves a cached catalog page to an anonymous visitor straight away (one version read, one cache read), before
+    """Serves a cached catalog page to an anonymous visitor straight away (one cache read, one version read), before
     the session, authentication and message middleware, the URL resolver and the view.
 
     Placed after the CSRF middleware (which fill the page's forms and set the cookie) and after the ones that add
@@ -55,11 +55,9 @@ class AnonymousPageMiddleware:
 
     def __call__(self, request):
         if is_anonymous_visitor(request) and self._is_catalog_path(request.path_info):
-            # Kept for the view on a miss: without a shared cache the version is a database read.
-            request.catalog_version = catalog_version()
-            # The key `CachedPageMixin.get` stores the page under: its name, the view's parts, the URL.
-            parts = (request.catalog_version.key, request.get_full_path())
-            html = cached_value(name=f"page:{ANONYMOUS_PAGE}", parts=parts)
+            # The key `CachedPageMixin.get` stores the page under: its name, the view's parts (none), the URL.
+            parts = (request.get_full_path(),)
+            html = cached_value(name=f"page:{ANONYMOUS_PAGE}", parts=parts, version_of=catalog_version)
             if html is not None:
                 return HttpResponse(html)
         return self.get_response(request)

@@ -1,6 +1,6 @@
 """Reads on the catalog. Shoppers only ever see active items."""
 
-import secrets
+import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -23,11 +23,11 @@ SORTS = {
     "title": ("title", "pk"),
 }
 DEFAULT_SORT = "newest"
-REVISION_NAME = "catalog"
-VERSION_CACHE_KEY = "catalog:version"
-# Exact stock counts move far more often than anything catalog pages show; only cart pages need them.
-STOCK_REVISION_NAME = "stock"
-STOCK_VERSION_CACHE_KEY = "catalog:stock"
+
+# Scopes: the parts of the catalog a page shows, each with a version (see `catalog_version`).
+ITEMS = "items"  # items of every category: home, all items, search, and carts
+STOCK = "stock"  # exact stock counts, which move far more often than anything catalog pages show: carts only
+EVERYTHING = "catalog"  # without a shared cache, one more revision row that moves with every scope
 
 
 def visible_items() -> QuerySet[Item]:
@@ -129,34 +129,34 @@ def related_items(*, item: Item, limit: int = 4) -> list[Item]:
     return list(others.select_related("category").order_by(*SORTS["newest"])[:limit])
 
 
-@dataclass(frozen=True)
-class CatalogVersion:
-    """What the shopper-facing catalog looks like now; equal versions, equal pages."""
+def category_scope(slug: str) -> str:
+    """The scope of a category's page (its items and its children's), and of its items' pages (their related items).
+    A digest, so that it fits a revision row's name whatever the slug."""
+    return "c:" + hashlib.blake2b(slug.encode(), digest_size=8).hexdigest()
 
-    key: str
+
+def item_page_scopes(*, slug: str) -> tuple[str, ...]:
+    """What an item page shows changes with its category's scope (the item and related items); a missing item's page
+    with every item's (one may take the slug)."""
+    category_slug = Item.objects.filter(slug=slug).values_list("category__slug", flat=True).first()
+    return (category_scope(category_slug),) if category_slug else (ITEMS,)
 
 
-def catalog_version(*, with_stock: bool = False) -> CatalogVersion:
-    """The catalog's current version: equal versions, equal shopper-visible catalog. Read on every catalog request.
+def catalog_version(*scopes: str) -> str | None:
+    """The current version of these scopes of the catalog: equal versions, equal pages. None when it cannot be read
+    (the cache does not answer): then nothing may be cached.
 
-    Every write a shopper could see replaces it (`catalog.services.bump_catalog_revision`, called by the catalog
-    receivers, bulk updates, imports, the demo loader, and stock moves that change an item's `stock_label`).
-    `with_stock` adds the version of exact stock counts, which every stock move replaces: for pages that compare
-    quantities with stock (the cart). With `CACHE_IS_SHARED` each is a token in the shared cache (one cache read),
-    and a version of its own for each call while the cache does not answer (nothing cached then matches it: pages
-    are rendered from the database); otherwise a revision row.
+    Every change a shopper could see moves the scopes it touches (`catalog.services.catalog_changed`). With
+    `CACHE_IS_SHARED` each scope's version is a token in the shared cache (one cache read per scope); otherwise a
+    revision row, read together with the one every change to the whole catalog moves (one query).
     """
-    names = [(REVISION_NAME, VERSION_CACHE_KEY)]
-    if with_stock:
-        names.append((STOCK_REVISION_NAME, STOCK_VERSION_CACHE_KEY))
     if settings.CACHE_IS_SHARED:
-        tokens = [version_token(key) for _, key in names]
-        if None in tokens:
-            return CatalogVersion(key=f"u{secrets.token_hex(8)}")
-        return CatalogVersion(key="t" + "-".join(tokens))
+        tokens = [version_token(f"catalog:{scope}") for scope in scopes]
+        return None if None in tokens else "t" + "-".join(tokens)
+    names = [EVERYTHING, *scopes]
     # The cheapest read the ORM offers (no ordering, no datetime parsing).
-    numbers = dict(CatalogRevision.objects.filter(name__in=[name for name, _ in names]).values_list("name", "number"))
-    return CatalogVersion(key="r" + "-".join(str(numbers.get(name, 0)) for name, _ in names))
+    numbers = dict(CatalogRevision.objects.filter(name__in=names).values_list("name", "number"))
+    return "r" + "-".join(str(numbers.get(name, 0)) for name in names)
 
 
 def low_stock_items(*, below: int = 5, seller=None, limit: int = 20) -> list[Item]:

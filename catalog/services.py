@@ -15,63 +15,69 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from catalog.exceptions import CatalogError, ItemNotFound, NotEnoughStock
-from catalog.models import CatalogRevision, Item, StockMove, StockReason, stock_label
-from catalog.selectors import (
-    REVISION_NAME,
-    STOCK_REVISION_NAME,
-    STOCK_VERSION_CACHE_KEY,
-    VERSION_CACHE_KEY,
-    ledger_totals,
-)
+from catalog.models import CatalogRevision, Category, Item, StockMove, StockReason, stock_label
+from catalog.selectors import EVERYTHING, ITEMS, STOCK, category_scope, ledger_totals
 from shop.db import TransientError, checkpoint, on_commit, unit_of_work
-from shop.fragments import replace_version_token
+from shop.fragments import replace_version_tokens
 
 # The reasons a release may give: units coming back from an order, or a repair of a reservation.
 RELEASE_REASONS = {StockReason.RELEASED, StockReason.RETURNED, StockReason.REPAIR}
 
 
-def bump_catalog_revision(*, stock: bool = False) -> None:
-    """Tells every worker that the shopper-visible catalog changed, once the caller's transaction commits (at once
-    outside one): a new version token in the shared cache or, where the cache is not shared by every server
-    (`settings.CACHE_IS_SHARED` off), an atomic increment of the revision row (see `catalog.selectors.catalog_version`).
+def catalog_changed(*, category_ids=(), category_slugs=(), everything: bool = False, stock: bool = False) -> None:
+    """Tells every worker which part of the shopper-visible catalog changed, once the caller's transaction commits
+    (at once outside one), so cached pages showing it are rendered again (see `catalog.selectors.catalog_version`).
+
+    Items of `category_ids` changed: every list of items (`ITEMS`) and those categories' pages and their parents'
+    (a parent's page lists its children's items) move; other categories' pages and their items' pages stay cached.
+    `everything` (a category changed, an import, the demo loader) moves every scope, `category_slugs` names
+    categories gone or renamed, and `stock` the exact stock counts that only carts show.
 
     After commit, because a version moved earlier would let another worker cache the old data under the new version;
-    and outside the transaction, because every order would otherwise write that one row and, on MongoDB, concurrent
-    orders would all conflict on it. With a shared cache the row is not needed: when that cache fails nothing is
-    cached, and the token it could not take is retried by the worker. Called after each write that bypasses
-    `save()`/`delete()` (those are covered by catalog receivers); with `stock` when exact stock counts changed too.
+    and outside the transaction, because on MongoDB concurrent orders would all conflict on one revision row.
     """
-    _bump(name=REVISION_NAME, token_key=VERSION_CACHE_KEY)
-    if stock:
-        _bump(name=STOCK_REVISION_NAME, token_key=STOCK_VERSION_CACHE_KEY)
+    scopes = {STOCK} if stock else set()
+    if everything or category_ids or category_slugs:
+        scopes |= {ITEMS, *map(category_scope, category_slugs)}
+    if category_ids and not everything:
+        scopes |= {category_scope(slug) for slug in _category_family_slugs(category_ids)}
+    if settings.CACHE_IS_SHARED:
+        on_commit(lambda: replace_version_tokens(_token_keys(scopes, everything=everything)))
+    else:
+        on_commit(lambda: _increment_revision_rows([*scopes, EVERYTHING] if everything else scopes))
+
+
+def _category_family_slugs(category_ids) -> set[str]:
+    rows = Category.objects.filter(pk__in=[pk for pk in category_ids if pk is not None])
+    return {slug for pair in rows.values_list("slug", "parent__slug") for slug in pair if slug}
+
+
+def _token_keys(scopes: set[str], *, everything: bool) -> list[str]:
+    if everything:  # read after the commit: a category created by the change has its token moved too
+        scopes = scopes | {category_scope(slug) for slug in Category.objects.values_list("slug", flat=True)}
+    return [f"catalog:{scope}" for scope in sorted(scopes)]
+
+
+def _increment_revision_rows(names) -> None:
+    # Single-row atomic updates, after the change committed (no transaction: none is needed, and concurrent
+    # transactions would all conflict on these rows).
+    for name in names:
+        bumped = CatalogRevision.objects.filter(name=name).update(number=F("number") + 1, changed_at=timezone.now())
+        if not bumped:
+            try:
+                CatalogRevision.objects.create(name=name, number=1)
+            except IntegrityError:  # another worker created it first
+                CatalogRevision.objects.filter(name=name).update(number=F("number") + 1, changed_at=timezone.now())
 
 
 def _stock_moved(*, item_id: object, delta: int, after: int | None = None) -> None:
-    """Stock moved by `delta`: the stock version always moves (cart pages compare lines with exact stock); the
-    catalog's only when what catalog pages show of it changed (`stock_label`: in stock, only N left, out of stock)."""
+    """Stock moved by `delta`: the exact stock counts always change (carts compare lines with them); the item's
+    category only when what catalog pages show of it changed (`stock_label`: in stock, only N left, out of stock)."""
     if after is None:
         after = _current_stock(item_id) or 0
-    _bump(name=STOCK_REVISION_NAME, token_key=STOCK_VERSION_CACHE_KEY)
-    if stock_label(after) != stock_label(after - delta):
-        bump_catalog_revision()
-
-
-def _bump(*, name: str, token_key: str) -> None:
-    if settings.CACHE_IS_SHARED:
-        on_commit(lambda: replace_version_token(token_key))
-    else:
-        on_commit(lambda: _increment_revision_row(name=name))
-
-
-def _increment_revision_row(*, name: str) -> None:
-    # One atomic single-row update, after the change committed (no transaction: none is needed, and concurrent
-    # transactions would all conflict on this one row).
-    bumped = CatalogRevision.objects.filter(name=name).update(number=F("number") + 1, changed_at=timezone.now())
-    if not bumped:
-        try:
-            CatalogRevision.objects.create(name=name, number=1)
-        except IntegrityError:  # another worker created it first
-            CatalogRevision.objects.filter(name=name).update(number=F("number") + 1, changed_at=timezone.now())
+    label_changed = stock_label(after) != stock_label(after - delta)
+    category_ids = Item.objects.filter(pk=item_id).values_list("category_id", flat=True) if label_changed else ()
+    catalog_changed(category_ids=list(category_ids), stock=True)
 
 
 def _record_move(
@@ -248,7 +254,7 @@ UPDATABLE_FIELDS = {"price_minor", "stock", "is_active", "title", "description",
 
 @unit_of_work
 def update_items(*, item_ids: list, actor=None, **changes: object) -> int:
-    """Sets the same fields on many items at once and bumps the catalog revision, so every cached page sees it.
+    """Sets the same fields on many items at once and tells cached pages of their categories (`catalog_changed`).
     A `stock` is set item by item through `set_stock` (a recorded adjustment by `actor`). Returns how many items
     were matched.
 
@@ -263,9 +269,11 @@ def update_items(*, item_ids: list, actor=None, **changes: object) -> int:
     stock = changes.pop("stock", None)
     matched = 0
     if changes:
-        matched = Item.objects.filter(pk__in=list(item_ids)).update(**changes, updated_at=timezone.now())
+        items = Item.objects.filter(pk__in=list(item_ids))
+        category_ids = {*items.values_list("category_id", flat=True), changes.get("category_id")}
+        matched = items.update(**changes, updated_at=timezone.now())
         if matched:
-            bump_catalog_revision()
+            catalog_changed(category_ids=category_ids)
     if stock is not None:
         pks = list(Item.objects.filter(pk__in=list(item_ids)).values_list("pk", flat=True))
         for pk in pks:

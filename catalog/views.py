@@ -15,13 +15,15 @@ from django.views.generic import TemplateView
 from catalog.forms import ItemFilterDisplayForm, ItemFilterForm, ItemFilters
 from catalog.page_cache import ANONYMOUS_PAGE, cached_fragment, is_anonymous_visitor
 from catalog.selectors import (
-    CatalogVersion,
+    ITEMS,
     catalog_version,
     category_list,
+    category_scope,
     featured_items,
     item_by_slug,
     item_list,
     item_page,
+    item_page_scopes,
     related_items,
     top_categories,
 )
@@ -56,18 +58,33 @@ class CachedFragmentMixin(CachedPageMixin):
 
     page_cache_name = ANONYMOUS_PAGE  # shared by every catalog view: the URL tells pages apart (see page_cache)
 
+    def cache_scopes(self) -> tuple[str, ...]:
+        """The parts of the catalog this page shows (see `catalog.selectors.catalog_version`): every item's."""
+        return (ITEMS,)
+
     @cached_property
-    def catalog_version(self) -> CatalogVersion:
-        return getattr(self.request, "catalog_version", None) or catalog_version()  # the middleware's, if it read it
+    def _scopes(self) -> tuple[str, ...]:
+        return self.cache_scopes()
+
+    @cached_property
+    def _version(self) -> str | None:
+        return catalog_version(*self._scopes)  # read once, before the page and its body are built
+
+    def _version_of(self, *scopes: str) -> str | None:
+        return self._version if scopes == self._scopes else catalog_version(*scopes)
 
     def page_cache_parts(self, request) -> tuple | None:
-        return (self.catalog_version.key,) if is_anonymous_visitor(request) else None
+        return () if is_anonymous_visitor(request) else None
+
+    def page_cache_versions(self) -> dict:
+        return {"scopes": lambda: self._scopes, "version_of": self._version_of}
 
     def get_context_data(self, **kwargs):
         fragment = cached_fragment(
-            version=self.catalog_version,
             name=self.fragment_name,
             params=self.get_fragment_params(),
+            scopes=lambda: self._scopes,
+            version_of=self._version_of,
             build=self._render_fragment,
         )
         if fragment.get("missing"):
@@ -198,6 +215,9 @@ class CategoryDetailView(ItemListView):
     def url_category_slug(self) -> str | None:
         return self.kwargs["slug"]
 
+    def cache_scopes(self) -> tuple[str, ...]:
+        return (category_scope(self.kwargs["slug"]),)
+
     def results_path(self) -> str:
         return reverse("catalog:category", kwargs={"slug": self.kwargs["slug"]})
 
@@ -211,6 +231,9 @@ class ItemDetailView(CachedFragmentMixin, TemplateView):
 
     def get_fragment_params(self) -> str:
         return self.kwargs["slug"]
+
+    def cache_scopes(self) -> tuple[str, ...]:
+        return item_page_scopes(slug=self.kwargs["slug"])
 
     def build_fragment(self) -> dict | None:
         item = item_by_slug(slug=self.kwargs["slug"])

@@ -49,26 +49,51 @@ CSRF_PLACEHOLDER = mark_safe(f"<!--{placeholder('csrf-token')}-->")  # noqa: S30
 CSRF_FIELD_NAME = "csrfmiddlewaretoken"
 
 
-def cached_render(*, name: str, parts: tuple, build: Callable[[], T]) -> T:
-    """What `build()` returns for `name` and `parts`, from the cache when it is there, else built and stored.
+def cached_render(
+    *,
+    name: str,
+    parts: tuple,
+    build: Callable[[], T],
+    scopes: tuple | Callable[[], tuple] = (),
+    version_of: Callable[..., str | None] | None = None,
+) -> T:
+    """What `build()` returns for `name` and `parts`, from the cache when it is there and still current, else built
+    and stored. `parts` name every input of the rendering besides the versioned data (parameters, who is looking).
 
-    `parts` must name every input of the rendering that can change (a version, the lines shown...).
+    With `version_of`, the data's version is read before `build()` as `version_of(*scopes)` (`scopes` may be a
+    callable, called only on a miss) and stored beside the HTML: a hit is served only while `version_of` still gives
+    that version for the scopes it names, and nothing is stored while it gives None (the versions cannot be read).
     """
     key = _fragment_key(name, parts)
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        if CSRF_FIELD_NAME in repr(value):
-            # One visitor's token in HTML that others would be served: use {% cached_csrf_token %} in cached HTML.
-            logger.error("Refused to cache %s: it holds a CSRF token; use {%% cached_csrf_token %%}", name)
-            return value
-        cache.set(key, value, FRAGMENT_TIMEOUT)
+    entry = cache.get(key)
+    if entry is not None and _is_current(entry, version_of):
+        return entry[2]
+    if version_of is None:
+        scopes, version = (), None
+    else:
+        scopes = tuple(scopes() if callable(scopes) else scopes)
+        version = version_of(*scopes)
+        if version is None:
+            return build()
+    value = build()
+    if CSRF_FIELD_NAME in repr(value):
+        # One visitor's token in HTML that others would be served: use {% cached_csrf_token %} in cached HTML.
+        logger.error("Refused to cache %s: it holds a CSRF token; use {%% cached_csrf_token %%}", name)
+        return value
+    cache.set(key, (scopes, version, value), FRAGMENT_TIMEOUT)
     return value
 
 
-def cached_value(*, name: str, parts: tuple) -> object | None:
-    """What `cached_render` stored for `name` and `parts`, or None: a lookup that never renders."""
-    return cache.get(_fragment_key(name, parts))
+def cached_value(*, name: str, parts: tuple, version_of: Callable[..., str | None] | None = None) -> object | None:
+    """What `cached_render` stored for `name` and `parts` if it is still current, or None: a lookup that never
+    renders."""
+    entry = cache.get(_fragment_key(name, parts))
+    return entry[2] if entry is not None and _is_current(entry, version_of) else None
+
+
+def _is_current(entry: tuple, version_of) -> bool:
+    scopes, version, _ = entry
+    return version_of is None or version_of(*scopes) == version
 
 
 def _fragment_key(name: str, parts: tuple) -> str:
@@ -85,14 +110,19 @@ def version_token(key: str) -> str | None:
     return token
 
 
-def replace_version_token(key: str) -> None:
-    """Marks the data behind `key` as changed. Call it after the change is committed (`shop.db.on_commit`).
+def replace_version_tokens(keys: list[str]) -> None:
+    """Marks the data behind each of `keys` as changed. Call it after the change is committed (`shop.db.on_commit`).
 
-    When the cache does not answer, the replacement is handed to the outbox, whose worker retries it until the cache
-    is back: a page cached under the old token must not come back with the cache.
+    A key the cache does not take is handed to the outbox, whose worker retries it until the cache is back: a page
+    cached under the old token must not come back with the cache.
     """
-    if not _store_new_token(key):
-        enqueue("cache.replace_token", dedupe_key=f"cache.replace_token:{key}", key=key)
+    for key in keys:
+        if not _store_new_token(key):
+            enqueue("cache.replace_token", dedupe_key=f"cache.replace_token:{key}", key=key)
+
+
+def replace_version_token(key: str) -> None:
+    replace_version_tokens([key])
 
 
 def _store_new_token(key: str) -> bool:

@@ -42,13 +42,18 @@ class CachedPageMixin:
 
     `page_cache_parts()` returns None when the page must be rendered for this request (a pending message, a
     version that cannot be read), else the parts of the key besides the URL: versions of the data shown and who
-    is looking. The page is rendered without the response's CSRF token (`CsrfFieldMiddleware` fills it in).
+    is looking. `page_cache_versions()` may instead name the data's scopes and how to read their version (see
+    `shop.fragments.cached_render`). The page is rendered without the response's CSRF token (`CsrfFieldMiddleware`
+    fills it in).
     """
 
     page_cache_name = ""
 
     def page_cache_parts(self, request) -> tuple | None:
         return None
+
+    def page_cache_versions(self) -> dict:
+        return {}
 
     def get(self, request, *args, **kwargs):
         parts = self.page_cache_parts(request)
@@ -58,5 +63,6 @@ class CachedPageMixin:
             name=f"page:{self.page_cache_name}",
             parts=(*parts, request.get_full_path()),
             build=lambda: super(CachedPageMixin, self).get(request, *args, **kwargs).render().content.decode(),
+            **self.page_cache_versions(),
         )
         return HttpResponse(html)

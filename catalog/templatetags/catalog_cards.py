@@ -20,9 +20,9 @@ def item_card(item, next_url: str = "") -> SafeString:
     """The card of an item: rendered once per distinct look, then reused on every page that lists it.
 
     The key names no field by hand: every write to an item moves its `updated_at` (saves, stock moves, bulk updates,
-    imports), so a field added to the card template is covered; what the card shows of the item's category is its
-    name. And whether it has the add-to-cart form, which comes back to `next_url`."""
-    key = (str(item.pk), item.updated_at, item.category_id, item.category.name)
+    imports), and every save of a category its own, so a field of either added to the card template is covered.
+    And whether it has the add-to-cart form, which comes back to `next_url`."""
+    key = (str(item.pk), item.updated_at, item.category_id, item.category.updated_at)
     html = CARDS.get_or_render((*key, bool(next_url)), lambda: _render(item, with_form=bool(next_url)))
     return mark_safe(html.replace(NEXT_PLACEHOLDER, escape(next_url)))  # noqa: S308 (HTML we rendered)
 

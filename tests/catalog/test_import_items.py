@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 
 import catalog.imports
 from catalog.models import Item, StockReason
-from catalog.selectors import catalog_version, stock_mismatches
+from catalog.selectors import ITEMS, catalog_version, stock_mismatches
 from catalog.services import reserve_stock
 from tests.factories import CategoryFactory, ItemFactory, SellerFactory, UserFactory
 
@@ -33,11 +33,11 @@ def test_import_creates_items_in_batches_with_prices_in_minor_units(setup, tmp_p
     rows = "".join(f"P-{n},Pan {n},Good pan,12.50,{n},cookware,\n" for n in range(5))
     path = write(tmp_path, HEADER + rows.replace("P-4,Pan 4,Good pan,12.50,4,cookware,", "P-4,Pan 4,,3,4,cookware,no"))
 
-    before = catalog_version()
+    before = catalog_version(ITEMS)
 
     run(path, "--seller", "sam@example.com", "--batch-size", "2")
 
-    assert catalog_version() != before  # cached catalog pages see the import
+    assert catalog_version(ITEMS) != before  # cached catalog pages see the import
     items = {item.sku: item for item in Item.objects.all()}
     assert len(items) == 5
     assert items["P-1"].price_minor == 1250 and items["P-1"].stock == 1 and items["P-1"].is_active

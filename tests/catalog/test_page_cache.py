@@ -58,3 +58,30 @@ def test_pages_outside_the_catalog_are_not_looked_up(client, db, monkeypatch):
     assert client.get("/cart/").status_code == 200
     assert client.get("/health/live/").status_code == 200
     assert looked_up == []
+
+
+def test_a_price_change_renders_its_own_category_again_and_keeps_the_others(
+    client, pot, shelf, make_item, settings, monkeypatch, django_assert_num_queries
+):
+    from tests.factories import CategoryFactory
+
+    books = CategoryFactory(name="Books", slug="books")
+    atlas = make_item(title="Atlas", slug="atlas", category=books, price_minor=1200)
+    pages = ["/items/", shelf["child"].get_absolute_url(), books.get_absolute_url(), atlas.get_absolute_url()]
+    for page in [*pages, pot.get_absolute_url()]:
+        assert client.get(page).status_code == 200
+        client.cookies.clear()
+
+    update_item(item=pot, actor=pot.seller, price_minor=3900)
+
+    # The pages that show the pot: rendered again, with the new price.
+    for page in ["/items/", shelf["child"].get_absolute_url(), shelf["parent"].get_absolute_url()]:
+        html = client.get(page).content.decode()
+        assert "39.00" in html and "45.00" not in html
+        client.cookies.clear()
+    # The Books page and the atlas's page show nothing of it: still served from the cache.
+    monkeypatch.setattr(ItemDetailView, "get", lambda *args, **kwargs: pytest.fail("the view ran"))
+    for page in pages[2:]:
+        with django_assert_num_queries(0 if settings.CACHE_IS_SHARED else 1):
+            assert client.get(page).status_code == 200
+        client.cookies.clear()

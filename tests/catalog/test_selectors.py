@@ -1,7 +1,17 @@
 import pytest
 
 from catalog.models import Item
-from catalog.selectors import catalog_version, item_list, item_page, items_by_ids, sellable_item
+from catalog.selectors import (
+    ITEMS,
+    STOCK,
+    catalog_version,
+    category_scope,
+    item_list,
+    item_page,
+    item_page_scopes,
+    items_by_ids,
+    sellable_item,
+)
 from catalog.services import release_stock, reserve_stock, update_items
 from shop.db import atomic
 from tests.factories import CategoryFactory
@@ -57,16 +67,19 @@ def test_lookups_by_id_skip_unknown_malformed_and_inactive_items(make_item):
 
 def test_catalog_version_moves_with_every_change_shoppers_can_see(shelf, make_item, django_capture_on_commit_callbacks):
     item = make_item(stock=3)
-    seen = {catalog_version()}
+    scopes = (ITEMS, category_scope("cookware"), category_scope("kitchen"))  # lists, the item's category, its parent
+    seen = {scope: {catalog_version(scope)} for scope in scopes}
 
     def changed() -> bool:
-        version = catalog_version()
-        fresh = version not in seen
-        seen.add(version)
+        fresh = True
+        for scope in scopes:
+            version = catalog_version(scope)
+            fresh = fresh and version not in seen[scope]
+            seen[scope].add(version)
         return fresh
 
     assert not changed()
-    assert reserve_stock(item_id=item.pk, quantity=1) and changed()
+    assert reserve_stock(item_id=item.pk, quantity=1) and changed()  # 3 -> 2: "Only 2 left"
     release_stock(item_id=item.pk, quantity=1)
     assert changed()
     assert update_items(item_ids=[item.pk], price_minor=777) == 1 and changed()
@@ -86,6 +99,38 @@ def test_catalog_version_moves_with_every_change_shoppers_can_see(shelf, make_it
     assert changed()
 
 
+def test_an_item_change_keeps_the_pages_of_other_categories(shelf, make_item):
+    books = CategoryFactory(name="Books", slug="books")
+    pan, atlas = make_item(title="Pan", category=shelf["child"]), make_item(title="Atlas", category=books)
+    other = catalog_version(category_scope("books"))
+    other_item_page = catalog_version(*item_page_scopes(slug=atlas.slug))
+    lists = catalog_version(ITEMS)
+
+    pan.price_minor += 100
+    pan.save()
+
+    assert catalog_version(ITEMS) != lists  # the lists that show the pan
+    assert catalog_version(*item_page_scopes(slug=pan.slug)) != catalog_version(category_scope("books"))
+    assert catalog_version(category_scope("books")) == other  # the Books page and its items' pages stay cached
+    assert catalog_version(*item_page_scopes(slug=atlas.slug)) == other_item_page
+
+    pan.category = books  # moved: both categories' pages change
+    before = catalog_version(category_scope("cookware"))
+    pan.save()
+    assert catalog_version(category_scope("books")) != other
+    assert catalog_version(category_scope("cookware")) != before
+
+
+def test_a_category_change_moves_every_page(shelf, make_item):
+    books = CategoryFactory(name="Books", slug="books")
+    versions = [catalog_version(ITEMS), catalog_version(category_scope("books"))]
+
+    shelf["child"].name = "Pots"  # its name is in every page's menu and filter
+    shelf["child"].save()
+
+    assert catalog_version(ITEMS) != versions[0] and catalog_version(category_scope(books.slug)) != versions[1]
+
+
 def test_update_items_refuses_fields_it_does_not_know():
     with pytest.raises(ValueError, match="seller"):
         update_items(item_ids=["1"], seller=None)
@@ -93,26 +138,26 @@ def test_update_items_refuses_fields_it_does_not_know():
 
 def test_the_catalog_version_moves_only_when_an_admin_save_commits(make_item):
     item = make_item(price_minor=1000)
-    before = catalog_version()
+    before = catalog_version(ITEMS)
     with atomic():  # as the admin saves: inside a transaction
         item.price_minor = 900
         item.save()
         # Another worker reading now sees the old data: it must not find a new version to cache it under.
-        assert catalog_version() == before
-    assert catalog_version() != before
+        assert catalog_version(ITEMS) == before
+    assert catalog_version(ITEMS) != before
 
 
 def test_a_sale_that_leaves_the_stock_label_as_it_was_keeps_catalog_pages(make_item):
     item = make_item(stock=20)
-    pages, carts = catalog_version(), catalog_version(with_stock=True)
+    pages, carts = catalog_version(ITEMS, category_scope("cookware")), catalog_version(ITEMS, STOCK)
 
     assert reserve_stock(item_id=item.pk, quantity=2)  # 20 -> 18: still "In stock"
 
-    assert catalog_version() == pages  # list, category and item pages stay cached
-    assert catalog_version(with_stock=True) != carts  # cart pages compare lines with the exact stock
+    assert catalog_version(ITEMS, category_scope("cookware")) == pages  # list, category and item pages stay cached
+    assert catalog_version(ITEMS, STOCK) != carts  # cart pages compare lines with the exact stock
 
     assert reserve_stock(item_id=item.pk, quantity=13)  # 18 -> 5: "Only 5 left"
-    assert catalog_version() != pages
-    pages = catalog_version()
+    assert catalog_version(ITEMS, category_scope("cookware")) != pages
+    pages = catalog_version(ITEMS, category_scope("cookware"))
     release_stock(item_id=item.pk, quantity=1)  # 5 -> 6: "In stock" again
-    assert catalog_version() != pages
+    assert catalog_version(ITEMS, category_scope("cookware")) != pages
