@@ -79,6 +79,8 @@ EDITABLE_FIELDS = [
     "category",
     "description",
     "price_minor",
+    "tax_class",
+    "weight_grams",
     "stock",
     "is_active",
     "image",
@@ -340,7 +342,7 @@ class CategoryAdmin(admin.ModelAdmin):
     list_select_related = ["parent"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    fields = ["name", "slug", "parent", "description"]
+    fields = ["name", "slug", "parent", "description", "tax_class"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "parent":

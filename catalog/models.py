@@ -6,6 +6,14 @@ from django.urls import reverse
 LOW_STOCK = 5  # at or below this, a shopper is told how many are left
 
 
+class TaxClass(models.TextChoices):
+    """Which VAT rate of the destination country applies (`pricing.TaxRate`)."""
+
+    STANDARD = "standard", "Standard rate"
+    REDUCED = "reduced", "Reduced rate"
+    ZERO = "zero", "Zero rate"
+
+
 class Category(models.Model):
     """A shelf of the shop; one level of nesting (a parent has children, a child has none)."""
 
@@ -13,6 +21,9 @@ class Category(models.Model):
     slug = models.SlugField(max_length=120, unique=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     description = models.TextField(blank=True)
+    tax_class = models.CharField(
+        max_length=10, choices=TaxClass.choices, default=TaxClass.STANDARD, help_text="For its items that name none."
+    )
     updated_at = models.DateTimeField(auto_now=True)  # moved by every save: item cards are keyed by it
 
     class Meta:
@@ -48,6 +59,12 @@ class Item(models.Model):
     price_minor = models.PositiveIntegerField("price (minor units)", validators=[MinValueValidator(1)])
     stock = models.PositiveIntegerField(default=0)
     image = models.ImageField(upload_to="items/", blank=True)
+    tax_class = models.CharField(
+        max_length=10, choices=TaxClass.choices, blank=True, help_text="Empty: its category's."
+    )
+    weight_grams = models.PositiveIntegerField(
+        "weight (grams)", default=0, blank=True, help_text="For shipping rates by weight."
+    )
     is_active = models.BooleanField("active", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -100,6 +117,11 @@ class Item(models.Model):
         instance = super().from_db(db, field_names, values)
         instance.loaded_category_id = instance.__dict__.get("category_id")
         return instance
+
+    @property
+    def effective_tax_class(self) -> str:
+        """Its own tax class, else its category's (load the category with the item)."""
+        return self.tax_class or self.category.tax_class
 
     @property
     def in_stock(self) -> bool:

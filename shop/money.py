@@ -41,3 +41,22 @@ def parse_major(text: str, currency: str | None = None) -> int | None:
 def percent_of(minor: int, percent: int | Decimal) -> int:
     """`percent` % of an amount, rounded half-up once."""
     return int((Decimal(minor) * Decimal(percent) / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def fraction_of(minor: int, numerator: int, denominator: int) -> int:
+    """`minor` x numerator / denominator in whole minor units, rounded half-up once, in exact integer arithmetic:
+    19% of 5 is `fraction_of(5, 1900, 10000)` = 1; the VAT inside 5 at 19% is `fraction_of(5, 1900, 11900)` = 1."""
+    return (2 * minor * numerator + denominator) // (2 * denominator)
+
+
+def allocate(amount: int, weights: list[int]) -> list[int]:
+    """`amount` split in proportion to `weights`, in whole minor units that add up to exactly `amount`: each share
+    rounded down, the units left over going to the largest remainders (the first of equal ones)."""
+    total = sum(weights)
+    if not total:
+        return [0] * len(weights)
+    shares = [amount * weight // total for weight in weights]
+    remainders = sorted(range(len(weights)), key=lambda n: (-(amount * weights[n] % total), n))
+    for n in remainders[: amount - sum(shares)]:
+        shares[n] += 1
+    return shares

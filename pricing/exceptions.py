@@ -1,0 +1,20 @@
+from shop.exceptions import ShopError
+
+
+class PricingError(ShopError):
+    code = "pricing_error"
+
+
+class DiscountRefused(PricingError):
+    """The code cannot be used on this cart: `extra["reason"]` says why (unknown, not_started, expired, used_up,
+    used_by_you, below_minimum, not_for_these_items); the message says it to the shopper."""
+
+    code = "discount_refused"
+    message = "This discount code cannot be used."
+
+
+class ShippingUnavailable(PricingError):
+    """No shipping method of the shop serves the destination, or the chosen one does not (or not at this weight)."""
+
+    code = "shipping_unavailable"
+    message = "We cannot ship this cart there."
