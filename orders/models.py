@@ -47,6 +47,16 @@ class Order(models.Model):
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT)
     total_minor = models.PositiveIntegerField("total (minor units)")
     currency = models.CharField(max_length=3)
+    # The price breakdown as it was when the order was placed (`pricing.selectors.price`); the lines hold theirs.
+    subtotal_minor = models.PositiveIntegerField("subtotal (minor units)", default=0)
+    discount_code = models.CharField(max_length=40, blank=True)
+    discount_minor = models.PositiveIntegerField("discount (minor units)", default=0)
+    shipping_method = models.CharField(max_length=100, blank=True)
+    shipping_minor = models.PositiveIntegerField("shipping (minor units)", default=0)
+    shipping_tax_rate_bp = models.PositiveIntegerField("shipping VAT rate (basis points)", default=0)
+    shipping_tax_minor = models.PositiveIntegerField("shipping VAT (minor units)", default=0)
+    tax_minor = models.PositiveIntegerField("VAT (minor units)", default=0)
+    prices_include_tax = models.BooleanField(default=True, help_text="Whether the prices included VAT.")
 
     shipping_name = models.CharField(max_length=200, blank=True)
     shipping_line1 = models.CharField("address", max_length=200, blank=True)
@@ -93,6 +103,16 @@ class Order(models.Model):
         return self.restocked_at is None
 
     @property
+    def taxes(self) -> list[tuple[int, int]]:
+        """(rate in basis points, VAT) per rate, highest rate first, from the frozen lines and shipping."""
+        by_rate: dict[int, int] = {}
+        for line in self.lines.all():
+            by_rate[line.tax_rate_bp] = by_rate.get(line.tax_rate_bp, 0) + line.tax_minor
+        if self.shipping_tax_minor:
+            by_rate[self.shipping_tax_rate_bp] = by_rate.get(self.shipping_tax_rate_bp, 0) + self.shipping_tax_minor
+        return sorted(((rate, amount) for rate, amount in by_rate.items() if amount), reverse=True)
+
+    @property
     def shipping_address(self) -> str:
         """The address as lines of text (empty when none was given)."""
         city = " ".join(part for part in (self.shipping_postal_code, self.shipping_city) if part)
@@ -112,7 +132,10 @@ class OrderLine(models.Model):
     sku = models.CharField("SKU", max_length=64)
     unit_price_minor = models.PositiveIntegerField("unit price (minor units)")
     quantity = models.PositiveIntegerField()
-    line_total_minor = models.PositiveIntegerField("line total (minor units)")
+    line_total_minor = models.PositiveIntegerField("line total (minor units)", help_text="Unit price x quantity.")
+    discount_minor = models.PositiveIntegerField("discount (minor units)", default=0)
+    tax_rate_bp = models.PositiveIntegerField("VAT rate (basis points)", default=0)
+    tax_minor = models.PositiveIntegerField("VAT (minor units)", default=0)
 
     class Meta:
         ordering = ["title"]

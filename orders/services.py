@@ -34,6 +34,8 @@ from orders.exceptions import (
 from orders.models import STATUS_TIMESTAMPS, TRANSITIONS, Order, OrderLine, OrderStatus
 from orders.selectors import cart_fingerprint, held_mismatches
 from orders.signals import order_paid, order_placed, order_status_changed
+from pricing.selectors import Breakdown, price
+from pricing.services import redeem_code, release_code
 from shop.db import TransientError, checkpoint, unit_of_work
 from shop.exceptions import ShopError
 
@@ -109,16 +111,25 @@ def _reserve_lines(lines: list[CartLineView], *, order_number: str) -> None:
         )
 
 
-def _insert_order(*, buyer, number: str, token: str, total_minor: int, address: ShippingAddress) -> Order:
-    """Inserts the order row. Raises: TransientError when the number or the token was taken meanwhile (the unit runs
-    again: a new number, or the twin submit's order found by its token)."""
+def _insert_order(*, buyer, number: str, token: str, breakdown: Breakdown, address: ShippingAddress) -> Order:
+    """Inserts the order row with its frozen breakdown. Raises: TransientError when the number or the token was
+    taken meanwhile (the unit runs again: a new number, or the twin submit's order found by its token)."""
     order = Order(
         number=number,
         checkout_token=token,
         buyer=buyer,
         email=buyer.email,
-        total_minor=total_minor,
+        total_minor=breakdown.total_minor,
         currency=settings.SHOP_CURRENCY,
+        subtotal_minor=breakdown.subtotal_minor,
+        discount_code=breakdown.discount_code,
+        discount_minor=breakdown.discount_minor,
+        shipping_method=breakdown.shipping.name if breakdown.shipping else "",
+        shipping_minor=breakdown.shipping_minor,
+        shipping_tax_rate_bp=breakdown.shipping_tax_rate_bp,
+        shipping_tax_minor=breakdown.shipping_tax_minor,
+        tax_minor=breakdown.tax_minor,
+        prices_include_tax=breakdown.prices_include_tax,
         **address.as_fields(),
     )
     order.full_clean(validate_unique=False)
@@ -129,7 +140,7 @@ def _insert_order(*, buyer, number: str, token: str, total_minor: int, address: 
     return order
 
 
-def _insert_lines(*, order: Order, lines: list[CartLineView]) -> None:
+def _insert_lines(*, order: Order, breakdown: Breakdown) -> None:
     OrderLine.objects.bulk_create(
         [
             OrderLine(
@@ -140,9 +151,12 @@ def _insert_lines(*, order: Order, lines: list[CartLineView]) -> None:
                 sku=line.item.sku,
                 unit_price_minor=line.unit_price_minor,
                 quantity=line.quantity,
-                line_total_minor=line.line_total_minor,
+                line_total_minor=line.total_minor,
+                discount_minor=line.discount_minor,
+                tax_rate_bp=line.tax_rate_bp,
+                tax_minor=line.tax_minor,
             )
-            for line in lines
+            for line in breakdown.lines
         ]
     )
 
@@ -154,15 +168,20 @@ def place_order(
     address: ShippingAddress | None = None,
     checkout_token: str | None = None,
     expected_fingerprint: str | None = None,
+    shipping_method_id: str | None = None,
+    discount_code: str = "",
 ) -> Order:
     """Turns the buyer's cart into a pending order at current prices, reserving its stock, then empties the cart.
+    Its price breakdown (`pricing.selectors.price`: the address's country, the shipping method, the discount code)
+    is stored with it, and the code's use counted.
 
     One unit of work: a crash or error at any step leaves no order, no reserved unit and the cart as it was. A
     repeated `checkout_token` (double submit, even concurrent) returns the order the first submit made; two concurrent
     submits of one cart without a token make one order (the cart is claimed first; the second finds it empty).
     `expected_fingerprint` (from the checkout page) refuses a cart that changed since the shopper reviewed it.
 
-    Raises: CartEmpty, CartHasProblems, CartChanged, OutOfStock, NotAllowed, ValidationError (bad address).
+    Raises: CartEmpty, CartHasProblems, CartChanged, OutOfStock, NotAllowed, ValidationError (bad address),
+    DiscountRefused, ShippingUnavailable.
     """
     token = checkout_token or new_checkout_token()
     existing = _order_for_token(buyer=buyer, token=token)
@@ -183,18 +202,24 @@ def place_order(
         raise CartChanged()
 
     lines = list(cart.lines)
+    address = address or ShippingAddress()
+    breakdown = price(
+        lines=lines,
+        country=address.country or None,
+        shipping_method_id=shipping_method_id,
+        code=discount_code,
+        email=buyer.email,
+        need_shipping=True,
+    )
     number = _new_number()
     _reserve_lines(lines, order_number=number)
     checkpoint("place_order.reserved")
-    order = _insert_order(
-        buyer=buyer,
-        number=number,
-        token=token,
-        total_minor=sum(line.line_total_minor for line in lines),
-        address=address or ShippingAddress(),
-    )
+    if breakdown.discount_code:
+        redeem_code(code=breakdown.discount_code, order_number=number, email=buyer.email)
+        checkpoint("place_order.code_redeemed")
+    order = _insert_order(buyer=buyer, number=number, token=token, breakdown=breakdown, address=address)
     checkpoint("place_order.order_inserted")
-    _insert_lines(order=order, lines=lines)
+    _insert_lines(order=order, breakdown=breakdown)
     checkpoint("place_order.lines_inserted")
     empty_cart(owner=CartOwner(user=buyer))
     order_placed.send(sender=Order, order=order)
@@ -249,6 +274,7 @@ def cancel_order(*, order: Order, actor) -> Order:
     _move(order=order, to=OrderStatus.CANCELLED)
     checkpoint("cancel_order.status_changed")
     _release_order_stock(order)
+    release_code(order_number=order.number)  # its discount code's use goes back too
     return order
 
 
@@ -258,6 +284,7 @@ def expire_order(*, order: Order) -> Order:
     _move(order=order, to=OrderStatus.EXPIRED)
     checkpoint("expire_order.status_changed")
     _release_order_stock(order)
+    release_code(order_number=order.number)
     return order
 
 

@@ -170,7 +170,8 @@ def price(
 ) -> Breakdown:
     """The breakdown of `lines` (objects with `item` and `quantity`; items with their category loaded) shipped to
     `country` (the shop's own when not known yet) by the chosen method (the cheapest serving the country when none
-    is chosen; none at all when nothing serves it, unless `need_shipping`), with the discount `code`.
+    is chosen; none at all when nothing serves it, unless `need_shipping` and the shop has shipping methods), with
+    the discount `code`.
 
     Raises: DiscountRefused (unknown or unusable code), ShippingUnavailable (the chosen method does not serve the
     country or the parcel; with `need_shipping`, nothing does).
@@ -228,7 +229,8 @@ def price(
             )
     elif options:
         shipping = options[0]
-    elif need_shipping and lines:
+    elif need_shipping and lines and ShippingMethod.objects.filter(is_active=True).exists():
+        # (A shop with no shipping methods at all charges none: it has not set shipping up.)
         raise ShippingUnavailable("Sorry, we cannot ship this cart to that country.", country=country)
     free_shipping = discount is not None and discount.kind == DiscountKind.FREE_SHIPPING
     shipping_minor = 0 if shipping is None or free_shipping else shipping.price_minor

@@ -88,3 +88,29 @@ def concurrent_db(transactional_db, tmp_path):
         connection.close()
         settings_dict["NAME"] = in_memory
         connection.connection = kept
+
+
+@pytest.fixture
+def rates(db):
+    """Germany's and Austria's VAT rates, as the demo loads them."""
+    from pricing.models import TaxRate
+
+    for country, standard, reduced in (("DE", 1900, 700), ("AT", 2000, 1000)):
+        TaxRate.objects.create(country=country, tax_class="standard", rate_bp=standard)
+        TaxRate.objects.create(country=country, tax_class="reduced", rate_bp=reduced)
+
+
+@pytest.fixture
+def zones(db):
+    """Germany with standard (free from 50.00) and express shipping; Austria and France with one method."""
+    from pricing.models import ShippingMethod, ShippingZone
+
+    germany = ShippingZone.objects.create(name="Germany", countries="DE")
+    europe = ShippingZone.objects.create(name="Europe", countries="AT, FR")
+    return {
+        "standard": ShippingMethod.objects.create(
+            zone=germany, name="Standard", price_minor=490, free_over_minor=5000, estimate="2-3 days"
+        ),
+        "express": ShippingMethod.objects.create(zone=germany, name="Express", price_minor=1290, estimate="1 day"),
+        "europe": ShippingMethod.objects.create(zone=europe, name="EU Standard", price_minor=990, estimate="4-6 days"),
+    }

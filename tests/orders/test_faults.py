@@ -199,3 +199,20 @@ def test_every_stock_move_of_an_order_life_is_in_the_ledger(user, two_items):
         key=str,
     )
     assert_ledger_agrees()
+
+
+@pytest.mark.parametrize("point", ["place_order.code_redeemed", "place_order.lines_inserted"])
+def test_a_crash_after_a_code_was_counted_gives_the_use_back(user, two_items, crash_at, point):
+    from pricing.models import DiscountCode, DiscountRedemption
+
+    DiscountCode.objects.create(code="LAST", kind="percent", value=10, usage_limit=1)
+    first, _ = two_items
+    fill_cart(user, (first, 1))
+    crash_at(point)
+
+    with pytest.raises(Crash):
+        place_order(buyer=user, address=ADDRESS, discount_code="LAST")
+
+    assert DiscountCode.objects.get(code="LAST").used_count == 0 and not DiscountRedemption.objects.exists()
+    unit.FAULTS.clear()
+    assert place_order(buyer=user, address=ADDRESS, discount_code="LAST").discount_code == "LAST"
