@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import Address, User
 from accounts.services import make_sellers
 
 
@@ -27,6 +27,23 @@ class RoleFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AddressInline(admin.TabularInline):
+    """The user's address book, read-only: changes go through `accounts.services` (one default per user)."""
+
+    model = Address
+    extra = 0
+    can_delete = False
+    fields = ["name", "line1", "line2", "postal_code", "city", "country", "is_default", "created_at"]
+    readonly_fields = fields
+    ordering = ["-is_default", "-created_at", "-pk"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
@@ -34,6 +51,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = [RoleFilter, "is_seller", "is_staff", "is_superuser", "is_active", "groups"]
     search_fields = ["email", "first_name", "last_name"]
     actions = ["make_seller"]
+    inlines = [AddressInline]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Personal info"), {"fields": ("first_name", "last_name")}),
@@ -41,6 +59,9 @@ class UserAdmin(BaseUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # a user being added has no addresses yet
 
     @admin.display(description=_("role"))
     def role(self, obj: User) -> str:

@@ -1,11 +1,28 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from shop.countries import country_name, validate_shipping_country
 
 
 def normalize_email(email: str) -> str:
     """Emails are stored lower-cased so that uniqueness holds whatever the letter case."""
     return (email or "").strip().lower()
+
+
+def normalize_postal_code(postal_code: str) -> str:
+    """Postal codes are stored upper-cased with single spaces ("sw1a  1aa" is "SW1A 1AA")."""
+    return " ".join((postal_code or "").split()).upper()
+
+
+# The checkout form's rule (orders/forms.py): letters, digits, inner spaces or dashes, 3 to 20 characters.
+validate_postal_code = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9 -]{1,18}[A-Za-z0-9]$",
+    message="Enter a postal code of letters, digits, spaces or dashes.",
+    code="invalid_postal_code",
+)
 
 
 class UserManager(BaseUserManager):
@@ -71,3 +88,44 @@ class User(AbstractUser):
         if self.is_shop_staff:
             return "staff"
         return "seller" if self.is_seller else "shopper"
+
+
+class Address(models.Model):
+    """A shipping address in a shopper's address book. Each user with addresses has exactly one default one
+    (`accounts.services` keeps it so; the constraint refuses a second)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses", verbose_name=_("user")
+    )
+    name = models.CharField(_("full name"), max_length=200)
+    line1 = models.CharField(_("street and number"), max_length=200)
+    line2 = models.CharField(_("apartment, suite, etc."), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, validators=[validate_postal_code])
+    city = models.CharField(_("city"), max_length=100)
+    country = models.CharField(
+        _("country"), max_length=2, validators=[validate_shipping_country], help_text=_("ISO 3166-1 alpha-2 code.")
+    )
+    is_default = models.BooleanField(_("default"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
+        # The pk breaks ties: MongoDB stores times to the millisecond.
+        ordering = ["-is_default", "-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(is_default=True), name="address_one_default_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return ", ".join(
+            part
+            for part in (self.name, self.line1, self.line2, f"{self.postal_code} {self.city}", self.country)
+            if part
+        )
+
+    @property
+    def country_name(self) -> str:
+        return country_name(self.country)

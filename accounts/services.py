@@ -1,10 +1,13 @@
-"""Writes on accounts: creating users and granting roles."""
+"""Writes on accounts: creating users, granting roles, and the address book."""
 
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 
-from accounts.exceptions import AccountError
-from accounts.models import User, normalize_email
+from accounts.exceptions import AccountError, AddressNotFound
+from accounts.models import Address, User, normalize_email, normalize_postal_code
+from accounts.selectors import address_for
+from shop.db import TransientError, unit_of_work
 
 SELLERS_GROUP = "Sellers"
 
@@ -132,3 +135,89 @@ def deactivate_user(*, user: User) -> User:
         user.is_active = False
         user.save(update_fields=["is_active"])
     return user
+
+
+ADDRESS_FIELDS = frozenset({"name", "line1", "line2", "postal_code", "city", "country"})
+
+
+def _defaults_of(*, user: User, other_than=None):
+    defaults = Address.objects.filter(user_id=user.pk, is_default=True)
+    return defaults if other_than is None else defaults.exclude(pk=other_than)
+
+
+def _clear_default(*, user: User, keep_pk=None) -> None:
+    """Unflags the user's default address (other than `keep_pk`), before another one is flagged: the constraint
+    allows one default per user at any moment, and every default change writes the old default's row, so two
+    concurrent changes conflict on it (SQLite queues them, MongoDB aborts one and the unit runs it again)."""
+    _defaults_of(user=user, other_than=keep_pk).update(is_default=False)
+
+
+@unit_of_work
+def save_address(*, user: User, address: Address | None = None, **fields) -> Address:
+    """Adds an address to the user's book, or changes `address` (only the fields given), and returns it. The
+    user's first address becomes the default, `is_default=True` makes this one the default, and the default stays
+    the default (`is_default=False` cannot leave the book without one: make another address the default instead).
+
+    Raises: AddressNotFound (`address` is another user's or gone); ValidationError (a field is missing or malformed,
+    or a country the shop does not ship to); TypeError for an unknown field.
+    """
+    make_default = bool(fields.pop("is_default", False))
+    unknown = set(fields) - ADDRESS_FIELDS
+    if unknown:
+        raise TypeError(f"save_address() got unknown address fields: {', '.join(sorted(unknown))}")
+    if "postal_code" in fields:
+        fields["postal_code"] = normalize_postal_code(fields["postal_code"])
+    if "country" in fields:
+        fields["country"] = (fields["country"] or "").strip().upper()
+    if address is None:
+        target = Address(user=user)
+    else:
+        # Read again inside the transaction: the caller's copy may be stale, or of a row deleted meanwhile.
+        target = address_for(user=user, address_id=address.pk)
+        if target is None:
+            raise AddressNotFound()
+    for name, value in fields.items():
+        setattr(target, name, value)
+    # The one-default constraint is checked by the database after _clear_default, not against the rows as they are.
+    target.full_clean(exclude=["user"], validate_constraints=False)
+    others_have_default = _defaults_of(user=user, other_than=target.pk).exists()
+    target.is_default = make_default or target.is_default or not others_have_default
+    if target.is_default and others_have_default:
+        _clear_default(user=user, keep_pk=target.pk)
+    try:
+        target.save()
+    except IntegrityError as error:  # a concurrent unit flagged its own first address as default
+        raise TransientError("another address became the default meanwhile") from error
+    return target
+
+
+@unit_of_work
+def delete_address(*, user: User, address_id: object) -> None:
+    """Deletes the user's address; when it was the default, the newest remaining address becomes the default.
+
+    Raises: AddressNotFound (unknown, malformed or another user's id).
+    """
+    address = address_for(user=user, address_id=address_id)
+    if address is None:
+        raise AddressNotFound()
+    address.delete()
+    if address.is_default:
+        successor = Address.objects.filter(user_id=user.pk).order_by("-created_at", "-pk").first()
+        if successor is not None:
+            Address.objects.filter(pk=successor.pk).update(is_default=True)
+
+
+@unit_of_work
+def set_default_address(*, user: User, address_id: object) -> Address:
+    """Makes the user's address the default (the previous default no longer is) and returns it.
+
+    Raises: AddressNotFound (unknown, malformed or another user's id).
+    """
+    address = address_for(user=user, address_id=address_id)
+    if address is None:
+        raise AddressNotFound()
+    if not address.is_default:
+        _clear_default(user=user, keep_pk=address.pk)
+        Address.objects.filter(pk=address.pk).update(is_default=True)
+        address.is_default = True
+    return address

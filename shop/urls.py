@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/dashboard/", include("orders.dashboard")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("account/", include("accounts.urls")),
     path("health/", HealthView.as_view(), name="health"),
     path("health/live/", LiveView.as_view(), name="live"),
     path("favicon.ico", FaviconView.as_view()),

@@ -58,3 +58,19 @@ class ItemFactory(factory.django.DjangoModelFactory):
     price_minor = 1250
     stock = 10
     is_active = True
+
+
+class AddressFactory(factory.django.DjangoModelFactory):
+    """A row as the address book stores it; tests of the default rule go through `accounts.services` instead."""
+
+    class Meta:
+        model = "accounts.Address"
+
+    user = factory.SubFactory(UserFactory)
+    name = "Ann Buyer"
+    line1 = factory.Sequence(lambda n: f"{n + 1} Main Street")
+    line2 = ""
+    postal_code = "10115"
+    city = "Berlin"
+    country = "DE"
+    is_default = False
