@@ -17,3 +17,8 @@ class NotEnoughStock(CartError):
 class InvalidQuantity(CartError):
     code = "invalid_quantity"
     message = "Quantity must be a whole number of at least 1."
+
+
+class CartIsEmpty(CartError):
+    code = "cart_empty"
+    message = "Your cart is empty: add something before applying a discount code."

@@ -30,3 +30,11 @@ class CartAddForm(CartQuantityForm):
     def clean_quantity(self) -> int:
         quantity = self.cleaned_data["quantity"]
         return 1 if quantity is None else quantity
+
+
+class DiscountCodeForm(forms.Form):
+    code = forms.CharField(
+        max_length=40,
+        strip=True,
+        error_messages={"required": "Enter a discount code.", "max_length": "No code is that long."},
+    )

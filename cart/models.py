@@ -6,6 +6,7 @@ class Cart(models.Model):
     """A signed-in shopper's stored cart; anonymous shoppers keep theirs in the session."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart")
+    discount_code = models.CharField(max_length=40, blank=True, help_text="The code the shopper applied.")
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

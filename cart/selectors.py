@@ -9,9 +9,12 @@ from django.db.models import Sum
 from cart.models import CartLine
 from catalog.models import Item
 from catalog.selectors import items_by_ids
+from pricing.exceptions import DiscountRefused
+from pricing.selectors import Breakdown, price
 from shop.fragments import cached_render, version_token
 
 SESSION_KEY = "cart"
+DISCOUNT_SESSION_KEY = "cart_discount"
 
 PROBLEM_MESSAGES = {
     "inactive": "This item is no longer sold. Remove it to check out.",
@@ -64,6 +67,7 @@ class CartLineView:
 @dataclass(frozen=True)
 class CartSummary:
     lines: list[CartLineView]
+    discount_code: str = ""  # the code the shopper applied (checked again whenever the cart is priced)
 
     @property
     def total_minor(self) -> int:
@@ -97,8 +101,13 @@ def session_quantities(*, session: SessionBase) -> dict[str, int]:
 
 def cart_for_user(*, user) -> CartSummary:
     """A signed-in user's stored cart, with current prices and stock, in one query however many lines."""
-    lines = CartLine.objects.filter(cart__user_id=user.pk).select_related("item").order_by("added_at")
-    return CartSummary(lines=[CartLineView(item=line.item, quantity=line.quantity) for line in lines])
+    lines = list(
+        CartLine.objects.filter(cart__user_id=user.pk).select_related("item__category", "cart").order_by("added_at")
+    )
+    return CartSummary(
+        lines=[CartLineView(item=line.item, quantity=line.quantity) for line in lines],
+        discount_code=lines[0].cart.discount_code if lines else "",
+    )
 
 
 def cart_for_session(*, session: SessionBase) -> CartSummary:
@@ -107,8 +116,10 @@ def cart_for_session(*, session: SessionBase) -> CartSummary:
     if not quantities:
         return CartSummary(lines=[])
     items = items_by_ids(ids=list(quantities))
+    code = session.get(DISCOUNT_SESSION_KEY)
     return CartSummary(
-        lines=[CartLineView(item=items[pk], quantity=qty) for pk, qty in quantities.items() if pk in items]
+        lines=[CartLineView(item=items[pk], quantity=qty) for pk, qty in quantities.items() if pk in items],
+        discount_code=code if isinstance(code, str) else "",
     )
 
 
@@ -130,7 +141,7 @@ def cart_version(*, owner: CartOwner) -> str | None:
     items' prices or stock: pair it with `catalog.selectors.catalog_version()` for what a page shows."""
     if owner.is_stored:
         return version_token(cart_version_key(user_id=owner.user.pk)) if settings.CACHE_IS_SHARED else None
-    return repr(sorted(session_quantities(session=owner.session).items()))
+    return repr((sorted(session_quantities(session=owner.session).items()), owner.session.get(DISCOUNT_SESSION_KEY)))
 
 
 def cart_count(*, owner: CartOwner) -> int:
@@ -148,3 +159,14 @@ def cart_count(*, owner: CartOwner) -> int:
 
 def _stored_count(user) -> int:
     return CartLine.objects.filter(cart__user_id=user.pk).aggregate(n=Sum("quantity"))["n"] or 0
+
+
+def cart_breakdown(*, cart: CartSummary, country: str | None = None) -> tuple[Breakdown, str]:
+    """The cart's price breakdown (`pricing.selectors.price`) with its code and the cheapest shipping to `country`
+    (the shop's own until the shopper names one), and why its code no longer applies ("" when it does): the cart
+    is then priced without it."""
+    lines = [line for line in cart.lines if line.item.is_active]
+    try:
+        return price(lines=lines, country=country, code=cart.discount_code), ""
+    except DiscountRefused as refusal:
+        return price(lines=lines, country=country), refusal.message

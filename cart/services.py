@@ -7,11 +7,12 @@ pages and badges are keyed by it (`cart.selectors.cart_version`).
 from django.conf import settings
 from django.utils import timezone
 
-from cart.exceptions import InvalidQuantity, ItemUnavailable, NotEnoughStock
+from cart.exceptions import CartIsEmpty, InvalidQuantity, ItemUnavailable, NotEnoughStock
 from cart.models import Cart, CartLine
-from cart.selectors import SESSION_KEY, CartOwner, cart_version_key, session_quantities
+from cart.selectors import DISCOUNT_SESSION_KEY, SESSION_KEY, CartOwner, cart_for, cart_version_key, session_quantities
 from catalog.models import Item
 from catalog.selectors import items_by_ids, sellable_item
+from pricing.selectors import Breakdown, price
 from shop.db import checkpoint, on_commit, unit_of_work
 from shop.fragments import replace_version_token
 
@@ -135,9 +136,11 @@ def empty_cart(*, owner: CartOwner) -> None:
         line_ids = list(CartLine.objects.filter(cart__user_id=owner.user.pk).values_list("pk", flat=True))
         if line_ids:
             CartLine.objects.filter(pk__in=line_ids).delete()
+            Cart.objects.filter(user_id=owner.user.pk).exclude(discount_code="").update(discount_code="")
             _stored_cart_changed(owner.user.pk)
     else:
         owner.session.pop(SESSION_KEY, None)
+        owner.session.pop(DISCOUNT_SESSION_KEY, None)
 
 
 @unit_of_work
@@ -167,7 +170,38 @@ def merge_session_cart(*, user, session) -> list[str]:
         else:
             CartLine.objects.create(cart=cart, item=item, quantity=merged)
         checkpoint("merge_session_cart.line_stored")
+    code = session.get(DISCOUNT_SESSION_KEY)
+    if isinstance(code, str) and code and not cart.discount_code:
+        Cart.objects.filter(pk=cart.pk).update(discount_code=code)
     _stored_cart_changed(user.pk)
     # The session is written after the response, whatever happens here: it is emptied only when the unit commits.
-    on_commit(lambda: session.pop(SESSION_KEY, None))
+    on_commit(lambda: (session.pop(SESSION_KEY, None), session.pop(DISCOUNT_SESSION_KEY, None)))
     return notices
+
+
+@unit_of_work
+def apply_discount(*, owner: CartOwner, code: str) -> Breakdown:
+    """Applies a discount code to the owner's cart if it can be used on it now; returns the cart's new breakdown.
+    Raises: CartIsEmpty, DiscountRefused (unknown, expired, used up, below its minimum, not for these items)."""
+    cart = cart_for(owner=owner)
+    if cart.is_empty:
+        raise CartIsEmpty()
+    email = owner.user.email if owner.is_stored else ""
+    breakdown = price(lines=[line for line in cart.lines if line.item.is_active], code=code, email=email)
+    _store_code(owner, breakdown.discount_code)
+    return breakdown
+
+
+@unit_of_work
+def remove_discount(*, owner: CartOwner) -> None:
+    _store_code(owner, "")
+
+
+def _store_code(owner: CartOwner, code: str) -> None:
+    if owner.is_stored:
+        Cart.objects.update_or_create(user_id=owner.user.pk, defaults={"discount_code": code})
+        _stored_cart_changed(owner.user.pk)
+    elif code:
+        owner.session[DISCOUNT_SESSION_KEY] = code
+    else:
+        owner.session.pop(DISCOUNT_SESSION_KEY, None)

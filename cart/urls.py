@@ -10,4 +10,5 @@ urlpatterns = [
     path("update/", views.cart_update_view, name="update"),
     path("remove/", views.cart_remove_view, name="remove"),
     path("empty/", views.cart_empty_view, name="empty"),
+    path("discount/", views.cart_discount_view, name="discount"),
 ]

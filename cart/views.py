@@ -9,10 +9,11 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
-from cart.forms import CartAddForm, CartItemForm, CartQuantityForm
-from cart.selectors import CartSummary, cart_for, cart_version, owner_for
-from cart.services import add_to_cart, empty_cart, remove_from_cart, set_quantity
+from cart.forms import CartAddForm, CartItemForm, CartQuantityForm, DiscountCodeForm
+from cart.selectors import CartSummary, cart_breakdown, cart_for, cart_version, owner_for
+from cart.services import add_to_cart, apply_discount, empty_cart, remove_discount, remove_from_cart, set_quantity
 from catalog.selectors import ITEMS, STOCK, catalog_version
+from pricing.selectors import pricing_version
 from shop.exceptions import ShopError
 from shop.fragments import cached_render
 from shop.views import CachedPageMixin
@@ -27,17 +28,19 @@ class CartView(CachedPageMixin, TemplateView):
     page_cache_name = "cart"
 
     def _render_body(self, cart: CartSummary) -> dict:
-        return {"html": render_to_string(self.body_template_name, {"cart": cart}), "count": cart.count}
+        breakdown, discount_problem = cart_breakdown(cart=cart)
+        context = {"cart": cart, "breakdown": breakdown, "discount_problem": discount_problem}
+        return {"html": render_to_string(self.body_template_name, context), "count": cart.count}
 
     def _body(self, owner) -> dict:
-        versions = (catalog_version(ITEMS, STOCK), cart_version(owner=owner))
+        versions = (catalog_version(ITEMS, STOCK), cart_version(owner=owner), pricing_version())
         build = lambda: self._render_body(cart_for(owner=owner))  # noqa: E731
         return build() if None in versions else cached_render(name="cart", parts=versions, build=build)
 
     def page_cache_parts(self, request) -> tuple | None:
         """With both versions at hand and no message to show, the whole page comes from the cache."""
         owner = owner_for(request)
-        versions = (catalog_version(ITEMS, STOCK), cart_version(owner=owner))
+        versions = (catalog_version(ITEMS, STOCK), cart_version(owner=owner), pricing_version())
         if None in versions or len(messages.get_messages(request)):
             return None
         viewer = (str(request.user.pk), request.user.email, request.user.is_staff) if owner.is_stored else None
@@ -114,4 +117,25 @@ def cart_remove_view(request):
 def cart_empty_view(request):
     empty_cart(owner=owner_for(request))
     messages.success(request, "Your cart is empty now.")
+    return redirect("cart:detail")
+
+
+@require_POST
+def cart_discount_view(request):
+    """Applies the typed discount code to the cart, or says why it cannot be used; `remove` takes it off."""
+    owner = owner_for(request)
+    if "remove" in request.POST:
+        remove_discount(owner=owner)
+        messages.success(request, "Discount code removed.")
+        return redirect("cart:detail")
+    form = DiscountCodeForm(request.POST)
+    if not form.is_valid():
+        _report_invalid(request, form)
+        return redirect("cart:detail")
+    try:
+        breakdown = apply_discount(owner=owner, code=form.cleaned_data["code"])
+    except ShopError as err:
+        messages.error(request, str(err))
+    else:
+        messages.success(request, f"Code {breakdown.discount_code} applied.")
     return redirect("cart:detail")

@@ -109,7 +109,8 @@ def _valid_pks(ids) -> list:
 def items_by_ids(*, ids) -> dict[str, Item]:
     """The items with these primary keys, active or not, keyed by the id as a string; malformed ids are skipped."""
     pks = _valid_pks(ids)
-    return {str(item.pk): item for item in Item.objects.filter(pk__in=pks)} if pks else {}
+    items = Item.objects.filter(pk__in=pks).select_related("category")  # priced with their category's tax class
+    return {str(item.pk): item for item in items} if pks else {}
 
 
 def sellable_item(*, item_id: object) -> Item | None:

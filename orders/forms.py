@@ -5,6 +5,8 @@ from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
 
+from pricing.selectors import shipping_method_choices
+
 
 def _country_choices() -> list[tuple[str, str]]:
     """The countries the shop ships to (settings.SHOP_SHIPPING_COUNTRIES, ISO 3166 alpha-2) with English names,
@@ -36,6 +38,8 @@ class CheckoutForm(forms.Form):
     )
     city = forms.CharField(label="City", max_length=100)
     country = forms.ChoiceField(label="Country", choices=COUNTRY_CHOICES)
+    shipping_method = forms.ChoiceField(label="Shipping method", required=False)
+    discount_code = forms.CharField(label="Discount code", max_length=40, required=False)
     checkout_token = forms.CharField(widget=forms.HiddenInput, max_length=64)
     cart_fingerprint = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
@@ -50,6 +54,9 @@ class CheckoutForm(forms.Form):
         self.fields["postal_code"].widget.attrs["autocomplete"] = "postal-code"
         self.fields["city"].widget.attrs["autocomplete"] = "address-level2"
         self.fields["country"].widget.attrs["autocomplete"] = "country"
+        self.fields["shipping_method"].choices = shipping_method_choices()
+        self.fields["shipping_method"].help_text = "Each method delivers to the countries named with it."
+        self.fields["discount_code"].widget.attrs["autocomplete"] = "off"
         self.helper = FormHelper()
         self.helper.form_id = "checkout-form"
         self.helper.layout = Layout(
@@ -58,6 +65,8 @@ class CheckoutForm(forms.Form):
             Field("line2"),
             Row(Column("postal_code", css_class="col-sm-4"), Column("city", css_class="col-sm-8")),
             Field("country"),
+            Field("shipping_method"),
+            Field("discount_code"),
             "checkout_token",
             "cart_fingerprint",
             Submit("place_order", "Place order", css_class="btn-primary btn-lg w-100 mt-2"),

@@ -12,6 +12,8 @@ from django.utils import timezone
 from cart.selectors import CartSummary
 from catalog.selectors import held_by_orders
 from orders.models import Order, OrderLine, OrderStatus
+from pricing.exceptions import PricingError
+from pricing.selectors import Breakdown, price
 
 
 def payment_window() -> timedelta:
@@ -33,6 +35,27 @@ def cart_fingerprint(*, cart: CartSummary) -> str:
     """A digest of what the shopper saw at checkout (items, quantities, prices) to detect a cart that changed."""
     parts = sorted(f"{line.item.pk}:{line.quantity}:{line.unit_price_minor}" for line in cart.lines)
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def checkout_breakdown(
+    *, cart: CartSummary, country: str | None, shipping_method_id: str | None, code: str
+) -> tuple[Breakdown, str]:
+    """What the checkout page shows for what the shopper chose so far, and why a choice cannot be used ("" when all
+    can): then the cart is priced without that code or method. `place_order` prices it again, strictly."""
+    lines = [line for line in cart.lines if line.item.is_active]
+    problems = []
+    for attempt in (
+        {"code": code, "shipping_method_id": shipping_method_id},
+        {"shipping_method_id": shipping_method_id},
+        {"code": code},
+        {},
+    ):
+        try:
+            return price(lines=lines, country=country, **attempt), " ".join(problems)
+        except PricingError as error:
+            if error.message not in problems:
+                problems.append(error.message)
+    raise AssertionError("pricing without a code or a method cannot be refused")
 
 
 def orders_for_buyer(*, buyer) -> QuerySet[Order]:

@@ -9,7 +9,14 @@ from django.views.generic import DetailView, FormView, ListView
 
 from cart.selectors import cart_for_user
 from orders.forms import CheckoutForm
-from orders.selectors import cart_fingerprint, is_payable, order_for_buyer, order_lines, orders_for_buyer
+from orders.selectors import (
+    cart_fingerprint,
+    checkout_breakdown,
+    is_payable,
+    order_for_buyer,
+    order_lines,
+    orders_for_buyer,
+)
 from orders.services import ShippingAddress, can_cancel, cancel_order, new_checkout_token, place_order
 from shop.exceptions import ShopError
 
@@ -35,10 +42,19 @@ class CheckoutView(LoginRequiredMixin, FormView):
             "name": user.get_full_name(),
             "checkout_token": new_checkout_token(),
             "cart_fingerprint": cart_fingerprint(cart=self.cart),
+            "discount_code": self.cart.discount_code,
         }
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(cart=self.cart, **kwargs)
+        form = kwargs.get("form")
+        data = form.data if form is not None and form.is_bound else form.initial if form is not None else {}
+        breakdown, problem = checkout_breakdown(
+            cart=self.cart,
+            country=data.get("country") or None,
+            shipping_method_id=data.get("shipping_method") or None,
+            code=data.get("discount_code", ""),
+        )
+        return super().get_context_data(cart=self.cart, breakdown=breakdown, pricing_problem=problem, **kwargs)
 
     def form_valid(self, form):
         data = form.cleaned_data
@@ -56,6 +72,8 @@ class CheckoutView(LoginRequiredMixin, FormView):
                 address=address,
                 checkout_token=data["checkout_token"],
                 expected_fingerprint=data["cart_fingerprint"],
+                shipping_method_id=data["shipping_method"] or None,
+                discount_code=data["discount_code"],
             )
         except ShopError as err:
             return self._refuse(form, str(err))

@@ -22,6 +22,7 @@ from django.utils import timezone
 from catalog.models import TaxClass
 from pricing.exceptions import DiscountRefused, ShippingUnavailable
 from pricing.models import DiscountCode, DiscountKind, DiscountRedemption, ShippingMethod, TaxRate, WeightTier
+from shop.fragments import version_token
 from shop.money import allocate, format_money, fraction_of
 
 
@@ -71,6 +72,24 @@ class Breakdown:
     def is_empty(self) -> bool:
         return not self.lines
 
+    @property
+    def currency(self) -> str:
+        return settings.SHOP_CURRENCY
+
+    @property
+    def shipping_method(self) -> str:
+        """The method's name, as an order stores it (templates show either)."""
+        return self.shipping.name if self.shipping else ""
+
+
+PRICING_VERSION_KEY = "pricing:version"
+
+
+def pricing_version() -> str | None:
+    """A token that every change to rates, shipping or codes replaces (`pricing.receivers`): cached cart pages are
+    keyed by it. None without a shared cache (nothing is cached then)."""
+    return version_token(PRICING_VERSION_KEY) if settings.CACHE_IS_SHARED else None
+
 
 def shop_country() -> str:
     return settings.SHOP_COUNTRY
@@ -116,6 +135,18 @@ def shipping_options(*, country: str, weight_grams: int = 0, goods_minor: int = 
             )
         )
     return sorted(options, key=lambda option: (option.price_minor, option.name))
+
+
+def shipping_method_choices() -> list[tuple[str, str]]:
+    """Every active method as a form choice, named with its zone, price and estimate: ("", "Cheapest available")
+    first. One query."""
+    choices = [("", "The cheapest that delivers there")]
+    for method in (
+        ShippingMethod.objects.filter(is_active=True).select_related("zone").order_by("zone__name", "position")
+    ):
+        details = ", ".join(part for part in (format_money(method.price_minor), method.estimate) if part)
+        choices.append((str(method.pk), f"{method.zone.name}: {method.name} ({details})"))
+    return choices
 
 
 def find_code(*, text: str) -> DiscountCode | None:

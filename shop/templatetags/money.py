@@ -11,3 +11,11 @@ def money(minor: int | None, currency: str | None = None) -> str:
     if minor is None or minor == "":
         return ""
     return format_money(minor, currency)
+
+
+@register.filter
+def rate(basis_points: int | None) -> str:
+    """A VAT rate in basis points as a percentage: `{{ 1900|rate }}` -> '19%', `{{ 550|rate }}` -> '5.5%'."""
+    if basis_points is None or basis_points == "":
+        return ""
+    return f"{int(basis_points) / 100:g}%"
