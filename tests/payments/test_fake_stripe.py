@@ -1,4 +1,8 @@
-"""Tests for the fake Stripe server, driven through the real stripe library (no database)."""
+"""Tests for the fake Stripe server, driven through the real stripe library (no database).
+
+The price breakdown and coupons are in test_fake_stripe_checkout.py, partial refunds in
+test_fake_stripe_refunds.py.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from typing import Any
 import pytest
 import stripe
 
-from tests.fake_stripe import FakeStripe, parse_nested, sign_payload
+from tests.fake_stripe import FakeStripe, format_amount, parse_nested, sign_payload
 
 SECRET = "whsec_test_secret"
 
@@ -349,3 +353,20 @@ def test_parse_nested_rebuilds_lists_and_dicts() -> None:
     }
     with pytest.raises(ValueError):
         parse_nested([("a", "1"), ("a[b]", "2")])
+
+
+def test_format_amount_writes_money_as_stripe_errors_do() -> None:
+    assert format_amount(2000, "EUR") == "€20.00"
+    assert format_amount(5, "usd") == "$0.05"
+    assert format_amount(500, "jpy") == "¥500"  # a zero-decimal currency
+    assert format_amount(1234, "chf") == "12.34 CHF"
+
+
+def test_reset_forgets_coupons_refunds_and_events(fake: FakeStripe, client: stripe.StripeClient) -> None:
+    client.v1.coupons.create(params={"percent_off": 10})
+    client.v1.refunds.create(params={"payment_intent": paid_payment_intent(fake, client)})
+    assert fake.coupons and fake.refunds and fake.events and fake.shipping_rates == {}
+
+    fake.reset()
+
+    assert (fake.coupons, fake.refunds, fake.events, fake.sessions, fake.payment_intents) == ({}, {}, [], {}, {})
