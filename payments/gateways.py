@@ -37,11 +37,22 @@ class CheckoutRequest:
     attempt: int
     email: str
     currency: str
-    lines: list[CheckoutLine]
+    lines: list[CheckoutLine]  # the goods at their unit prices, then VAT as a line of its own when added on top
     success_url: str  # ends with "session_id={CHECKOUT_SESSION_ID}"
     cancel_url: str
     expires_at: int  # unix time
     idempotency_key: str
+    shipping_name: str = ""
+    shipping_amount: int = 0
+    discount_name: str = ""
+    discount_amount: int = 0  # off the lines, never off shipping (as Stripe applies coupons)
+
+    @property
+    def amount_total(self) -> int:
+        """What the shopper is asked to pay: the order's total, exactly."""
+        return (
+            sum(line.unit_amount * line.quantity for line in self.lines) - self.discount_amount + self.shipping_amount
+        )
 
 
 @dataclass(frozen=True)
@@ -127,6 +138,7 @@ class StripeGateway:
                 }
                 for line in request.lines
             ],
+            **self._shipping_and_discount(request),
             "customer_email": request.email,
             "client_reference_id": request.order_number,
             "metadata": {"order_number": request.order_number, "attempt": str(request.attempt)},
@@ -142,6 +154,30 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise _gateway_error("checkout session create", exc) from exc
         return SessionInfo.from_stripe(session)
+
+    def _shipping_and_discount(self, request: CheckoutRequest) -> dict:
+        """Shipping as a fixed shipping rate and the discount as a one-off coupon of exactly its amount, so that
+        Stripe's total is the order's."""
+        params: dict = {}
+        currency = request.currency.lower()
+        if request.shipping_name or request.shipping_amount:
+            rate = {"type": "fixed_amount", "fixed_amount": {"amount": request.shipping_amount, "currency": currency}}
+            params["shipping_options"] = [{"shipping_rate_data": {**rate, "display_name": request.shipping_name}}]
+        if request.discount_amount:
+            try:
+                coupon = self.client.v1.coupons.create(
+                    params={
+                        "amount_off": request.discount_amount,
+                        "currency": currency,
+                        "duration": "once",
+                        "name": request.discount_name[:40] or "Discount",
+                    },
+                    options={"idempotency_key": f"{request.idempotency_key}-coupon"},
+                )
+            except stripe.StripeError as exc:
+                raise _gateway_error("coupon create", exc) from exc
+            params["discounts"] = [{"coupon": coupon.id}]
+        return params
 
     def retrieve(self, *, session_id: str) -> SessionInfo:
         try:
@@ -177,12 +213,11 @@ class DemoGateway:
     def start_checkout(self, *, request: CheckoutRequest) -> SessionInfo:
         session_id = f"demo_{secrets.token_hex(12)}"
         url = reverse("payments:demo", kwargs={"token": demo_token(session_id=session_id)})
-        total = sum(line.unit_amount * line.quantity for line in request.lines)
         return SessionInfo(
             id=session_id,
             status="open",
             payment_status="unpaid",
-            amount_total=total,
+            amount_total=request.amount_total,
             currency=request.currency.lower(),
             url=url,
             order_number=request.order_number,

@@ -89,15 +89,28 @@ def _checkout_request(*, order, payment: Payment, site_url: str) -> CheckoutRequ
         attempt=payment.attempt,
         email=order.email,
         currency=order.currency,
-        lines=[
-            CheckoutLine(title=line.title, unit_amount=line.unit_price_minor, quantity=line.quantity)
-            for line in order_lines(order=order)
-        ],
+        lines=_checkout_lines(order),
         success_url=success,
         cancel_url=cancel,
         expires_at=int(expires_at.timestamp()),
         idempotency_key=f"order-{order.number}-checkout-{payment.attempt}",
+        shipping_name=order.shipping_method,
+        shipping_amount=order.shipping_minor,
+        discount_name=order.discount_code,
+        discount_amount=order.discount_minor,
     )
+
+
+def _checkout_lines(order) -> list[CheckoutLine]:
+    """The order's frozen breakdown as a gateway's lines: the goods at their unit prices (VAT included when prices
+    include it), and VAT as a line of its own when it is added on top."""
+    lines = [
+        CheckoutLine(title=line.title, unit_amount=line.unit_price_minor, quantity=line.quantity)
+        for line in order_lines(order=order)
+    ]
+    if not order.prices_include_tax and order.tax_minor:
+        lines.append(CheckoutLine(title="VAT", unit_amount=order.tax_minor, quantity=1))
+    return lines
 
 
 def start_payment(*, order, site_url: str) -> Payment:

@@ -116,3 +116,28 @@ def test_success_page_while_stripe_is_down_says_processing(client, user, item, f
     fake_stripe.fail_next(status=503)
     response = client.get(f"/payments/success/?session_id={payment.session_id}")
     assert response.status_code == 200 and "Payment processing" in response.content.decode()
+
+
+@pytest.mark.parametrize("include_tax", [True, False])
+def test_stripe_receives_the_breakdown_and_its_amounts_add_up_to_the_order_total(
+    client, user, make_item, rates, zones, fake_stripe, settings, include_tax
+):
+    from pricing.models import DiscountCode
+
+    settings.SHOP_PRICES_INCLUDE_TAX = include_tax
+    DiscountCode.objects.create(code="FIVE", kind="fixed", value=500)
+    pan, book = make_item(title="Pan", price_minor=1999, stock=5), make_item(title="Book", price_minor=333, stock=5)
+    order = place(user, (pan, 1), (book, 3), discount_code="five", shipping_method_id=str(zones["express"].pk))
+
+    payment = start_payment(order=order, site_url=SITE)
+
+    received = fake_stripe.session_breakdown(payment.session_id)
+    assert received["amount_total"] == order.total_minor == payment.amount_minor
+    assert received["amount_discount"] == 500 and received["amount_shipping"] == 1290
+    assert received["shipping"]["display_name"] == "Express"
+    names = [line["name"] for line in received["line_items"]]
+    assert names == (["Book", "Pan"] if include_tax else ["Book", "Pan", "VAT"])
+    fake_stripe.complete_session(payment.session_id)
+    client.get(f"/payments/success/?session_id={payment.session_id}")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID and not order.needs_attention  # the webhook's amount check agrees
