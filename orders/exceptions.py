@@ -38,3 +38,11 @@ class IllegalTransition(OrderError):
 class NotAllowed(OrderError):
     code = "not_allowed"
     message = "You may not change this order."
+
+
+class RefundRefused(OrderError):
+    """A refund that cannot be made as asked (no lines or amount, a line of another order, more than is left);
+    nothing was changed."""
+
+    code = "refund_refused"
+    message = "This refund cannot be made."

@@ -10,15 +10,20 @@ class OrderStatus(models.TextChoices):
     DELIVERED = "delivered", "Delivered"
     CANCELLED = "cancelled", "Cancelled"
     EXPIRED = "expired", "Expired"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
     REFUNDED = "refunded", "Refunded"
 
 
 # The order life cycle, in one place: from-status -> the statuses it may move to. Anything else is refused.
 TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.PENDING_PAYMENT: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED}),
-    OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.REFUNDED}),
-    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED}),
-    OrderStatus.DELIVERED: frozenset(),
+    OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED, OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED}),
+    OrderStatus.DELIVERED: frozenset({OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED}),
+    # Part of the money went back; the rest of the order may still ship, or be refunded too.
+    OrderStatus.PARTIALLY_REFUNDED: frozenset(
+        {OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED, OrderStatus.SHIPPED, OrderStatus.DELIVERED}
+    ),
     OrderStatus.CANCELLED: frozenset(),
     OrderStatus.EXPIRED: frozenset(),
     OrderStatus.REFUNDED: frozenset(),
@@ -32,6 +37,7 @@ STATUS_TIMESTAMPS: dict[str, str] = {
     OrderStatus.CANCELLED: "closed_at",
     OrderStatus.EXPIRED: "closed_at",
     OrderStatus.REFUNDED: "refunded_at",
+    OrderStatus.PARTIALLY_REFUNDED: "refunded_at",
 }
 
 
@@ -57,6 +63,9 @@ class Order(models.Model):
     shipping_tax_minor = models.PositiveIntegerField("shipping VAT (minor units)", default=0)
     tax_minor = models.PositiveIntegerField("VAT (minor units)", default=0)
     prices_include_tax = models.BooleanField(default=True, help_text="Whether the prices included VAT.")
+    refunded_minor = models.PositiveIntegerField(
+        "refunded (minor units)", default=0, help_text="Refunds made or under way; never more than the total."
+    )
 
     shipping_name = models.CharField(max_length=200, blank=True)
     shipping_line1 = models.CharField("address", max_length=200, blank=True)
@@ -136,6 +145,9 @@ class OrderLine(models.Model):
     discount_minor = models.PositiveIntegerField("discount (minor units)", default=0)
     tax_rate_bp = models.PositiveIntegerField("VAT rate (basis points)", default=0)
     tax_minor = models.PositiveIntegerField("VAT (minor units)", default=0)
+    refunded_quantity = models.PositiveIntegerField(default=0)
+    refunded_minor = models.PositiveIntegerField("refunded (minor units)", default=0)
+    restocked_quantity = models.PositiveIntegerField(default=0, help_text="Units a refund put back in stock.")
 
     class Meta:
         ordering = ["title"]
@@ -143,3 +155,48 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.title}"
+
+    @property
+    def paid_minor(self) -> int:
+        """What the buyer paid for the line: after its discount share, with its VAT."""
+        return self.line_total_minor - self.discount_minor + (0 if self.order.prices_include_tax else self.tax_minor)
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", "Under way"
+    DONE = "done", "Refunded"
+    FAILED = "failed", "Failed"
+
+
+class Refund(models.Model):
+    """Money given back on an order: chosen lines and quantities, or an amount. Recorded (its amount reserved on the
+    order by a conditional update, so refunds never exceed the total) before the gateway is asked; done when the
+    gateway did it; failed (the amount given back to the order) when it refused."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    amount_minor = models.PositiveIntegerField("amount (minor units)")
+    restock = models.BooleanField(default=False, help_text="Put the refunded lines' units back in stock.")
+    note = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING)
+    gateway_reference = models.CharField(max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Refund {self.pk} of order {self.order_id}"
+
+
+class RefundLine(models.Model):
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    amount_minor = models.PositiveIntegerField("amount (minor units)")
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.order_line_id}"

@@ -99,7 +99,7 @@ def orders_needing_attention() -> QuerySet[Order]:
 # of an order is the sum of their lines, never the order total).
 
 # An order has been paid when it is in one of these; REFUNDED gave the money back.
-PAID_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+PAID_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.PARTIALLY_REFUNDED)
 EVER_PAID_STATUSES = (*PAID_STATUSES, OrderStatus.REFUNDED)
 
 
@@ -176,17 +176,19 @@ def revenue(*, since: date, until: date, seller=None) -> Revenue:
     """Gross, refunded and net money of the orders paid from `since` to `until` (see `Revenue`). One query."""
     rows = _paid_in(since=since, until=until, seller=seller, statuses=EVER_PAID_STATUSES)
     if seller is None:
-        grouped = rows.values("status").annotate(amount=Sum("total_minor"), orders=Count("pk"))
+        grouped = rows.values("status").annotate(
+            amount=Sum("total_minor"), refunded=Sum("refunded_minor"), orders=Count("pk")
+        )
     else:
         grouped = rows.values(status=F("order__status")).annotate(
-            amount=Sum("line_total_minor"), orders=Count("order_id", distinct=True)
+            amount=Sum("line_total_minor"), refunded=Sum("refunded_minor"), orders=Count("order_id", distinct=True)
         )
     gross = refunded = orders = refunded_orders = 0
     for row in grouped.order_by():
         gross += row["amount"] or 0
+        refunded += row["refunded"] or 0  # partial refunds too
         orders += row["orders"]
         if row["status"] == OrderStatus.REFUNDED:
-            refunded += row["amount"] or 0
             refunded_orders += row["orders"]
     return Revenue(gross_minor=gross, refunded_minor=refunded, orders=orders, refunded_orders=refunded_orders)
 
@@ -260,17 +262,18 @@ def held_mismatches(*, item_ids=None) -> list[HeldMismatch]:
     lines = OrderLine.objects.filter(item_id__isnull=False)
     if item_ids is not None:
         lines = lines.filter(item_id__in=list(item_ids))
-    lines = list(lines.values_list("order_id", "item_id", "quantity"))
+    lines = list(lines.values_list("order_id", "item_id", "quantity", "restocked_quantity"))
     orders = {
         pk: (number, status, restocked_at)
         for pk, number, status, restocked_at in Order.objects.filter(
-            pk__in=list({order_id for order_id, _, _ in lines})
+            pk__in=list({order_id for order_id, *_ in lines})
         ).values_list("pk", "number", "status", "restocked_at")
     }
-    for order_id, item_id, quantity in lines:
+    for order_id, item_id, quantity, restocked in lines:
         number, status, restocked_at = orders[order_id]
         if Order(status=status, restocked_at=restocked_at).holds_stock:
-            expected[(item_id, number)] = expected.get((item_id, number), 0) + quantity
+            # Units a partial refund put back are no longer held.
+            expected[(item_id, number)] = expected.get((item_id, number), 0) + quantity - restocked
     held = held_by_orders(item_ids=item_ids)
     return sorted(
         (

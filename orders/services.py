@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -30,14 +31,25 @@ from orders.exceptions import (
     IllegalTransition,
     NotAllowed,
     OutOfStock,
+    RefundRefused,
 )
-from orders.models import STATUS_TIMESTAMPS, TRANSITIONS, Order, OrderLine, OrderStatus
+from orders.models import (
+    STATUS_TIMESTAMPS,
+    TRANSITIONS,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Refund,
+    RefundLine,
+    RefundStatus,
+)
 from orders.selectors import cart_fingerprint, held_mismatches
-from orders.signals import order_paid, order_placed, order_status_changed
+from orders.signals import order_paid, order_placed, order_status_changed, refund_requested
 from pricing.selectors import Breakdown, price
 from pricing.services import redeem_code, release_code
 from shop.db import TransientError, checkpoint, unit_of_work
 from shop.exceptions import ShopError
+from shop.money import format_money, fraction_of
 
 logger = logging.getLogger(__name__)
 
@@ -254,9 +266,12 @@ def _move(*, order: Order, to: str, **fields) -> Order:
 
 
 def _release_order_stock(order: Order, *, reason: str = StockReason.RELEASED) -> None:
-    for line in OrderLine.objects.filter(order_id=order.pk).only("item_id", "quantity"):
-        if line.item_id is not None:  # the item was deleted since: nothing to put back
-            release_stock(item_id=line.item_id, quantity=line.quantity, order_number=order.number, reason=reason)
+    for line in OrderLine.objects.filter(order_id=order.pk).only("item_id", "quantity", "restocked_quantity"):
+        units = line.quantity - line.restocked_quantity  # a partial refund may have put some back already
+        if line.item_id is not None and units:  # (a deleted item: nothing to put back)
+            release_stock(item_id=line.item_id, quantity=units, order_number=order.number, reason=reason)
+            if reason == StockReason.RETURNED:
+                OrderLine.objects.filter(pk=line.pk).update(restocked_quantity=line.quantity)
             checkpoint("release_order_stock.line_released")
 
 
@@ -323,11 +338,23 @@ def mark_refunded(*, order: Order, restock: bool = False) -> Order:
 
     Raises: IllegalTransition.
     """
-    _move(order=order, to=OrderStatus.REFUNDED, **({"restocked_at": timezone.now()} if restock else {}))
+    _move(
+        order=order,
+        to=OrderStatus.REFUNDED,
+        refunded_minor=F("total_minor"),
+        **({"restocked_at": timezone.now()} if restock else {}),
+    )
+    _mark_lines_refunded(order)
     if restock:
         checkpoint("mark_refunded.status_changed")
         _release_order_stock(order, reason=StockReason.RETURNED)
     return order
+
+
+def _mark_lines_refunded(order: Order) -> None:
+    """Every line of an order refunded in full: what was paid for it went back."""
+    paid = F("line_total_minor") - F("discount_minor") + (0 if order.prices_include_tax else F("tax_minor"))
+    OrderLine.objects.filter(order_id=order.pk).update(refunded_quantity=F("quantity"), refunded_minor=paid)
 
 
 @unit_of_work
@@ -341,6 +368,156 @@ def restock_refunded_order(*, order: Order) -> bool:
         return False
     _release_order_stock(order, reason=StockReason.RETURNED)
     order.refresh_from_db()
+    return True
+
+
+# -- refunds: chosen lines and quantities, or an amount, of a paid, shipped or delivered order ----------------------
+
+REFUNDABLE = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.PARTIALLY_REFUNDED)
+
+
+@unit_of_work
+def reserve_refund(
+    *,
+    order: Order,
+    actor=None,
+    lines: list[tuple[object, int]] | None = None,
+    amount_minor: int | None = None,
+    in_full: bool = False,
+    restock: bool = False,
+    note: str = "",
+) -> Refund:
+    """Records a refund of `lines` ((order line id, quantity) pairs) or of `amount_minor`, before the gateway is asked
+    (`payments.services.refund_payment`). Its amount is reserved on the order by a conditional update, so that
+    refunds never add up to more than was paid however many staff members click at once; each line's quantity the
+    same way. A line's refund is its share of what was paid for it (after discount, with VAT), half-up; the
+    line's last unit takes what is left of it, so a line refunded in parts adds up exactly. `in_full` refunds every
+    unit not refunded yet and all the money left (shipping included).
+
+    Raises: IllegalTransition (not paid, or refunded in full), RefundRefused (nothing or both asked, an unknown
+    line, a quantity or an amount beyond what is left).
+    """
+    order = Order.objects.get(pk=order.pk)
+    if order.status not in REFUNDABLE:
+        raise IllegalTransition(
+            f"Order {order.number} is {_label(order.status)}; only a paid order can be refunded (shipped or not).",
+            number=order.number,
+            status=order.status,
+            requested=OrderStatus.REFUNDED,
+        )
+    if in_full:
+        remaining = OrderLine.objects.filter(order_id=order.pk).values_list("pk", "quantity", "refunded_quantity")
+        lines = [(pk, quantity - refunded) for pk, quantity, refunded in remaining if quantity > refunded]
+        refunded_lines = _reserve_refund_lines(order, lines)
+        amount = order.total_minor - order.refunded_minor
+    elif (not lines) == (amount_minor is None):
+        raise RefundRefused("Choose the lines to refund, or an amount; not both.")
+    else:
+        refunded_lines = _reserve_refund_lines(order, lines) if lines else []
+        amount = sum(share for _, _, share in refunded_lines) if lines else amount_minor
+    if not isinstance(amount, int) or amount < 1:
+        raise RefundRefused("A refund is at least 0.01.", amount=amount)
+    left = order.total_minor - order.refunded_minor
+    if not Order.objects.filter(pk=order.pk, refunded_minor__lte=order.total_minor - amount).update(
+        refunded_minor=F("refunded_minor") + amount, updated_at=timezone.now()
+    ):
+        raise RefundRefused(
+            f"Only {format_money(max(left, 0), order.currency)} of order {order.number} is left to refund.",
+            left=left,
+        )
+    checkpoint("reserve_refund.amount_reserved")
+    refund = Refund.objects.create(order=order, amount_minor=amount, restock=restock, note=note[:200], created_by=actor)
+    RefundLine.objects.bulk_create(
+        [
+            RefundLine(refund=refund, order_line=line, quantity=qty, amount_minor=share)
+            for line, qty, share in refunded_lines
+        ]
+    )
+    refund_requested.send(sender=Order, refund=refund)
+    return refund
+
+
+def _reserve_refund_lines(order: Order, lines) -> list[tuple[OrderLine, int, int]]:
+    by_id = {str(line.pk): line for line in OrderLine.objects.filter(order_id=order.pk)}
+    wanted: dict[str, int] = {}
+    for line_id, quantity in lines:
+        if str(line_id) not in by_id:
+            raise RefundRefused(f"Order {order.number} has no line {line_id}.", line=str(line_id))
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+            raise RefundRefused("Refund at least one unit of each line you choose.", line=str(line_id))
+        wanted[str(line_id)] = wanted.get(str(line_id), 0) + quantity
+    reserved = []
+    for line_id, quantity in wanted.items():
+        line = by_id[line_id]
+        line.order = order
+        if not OrderLine.objects.filter(pk=line.pk, refunded_quantity__lte=line.quantity - quantity).update(
+            refunded_quantity=F("refunded_quantity") + quantity
+        ):
+            left = line.quantity - OrderLine.objects.get(pk=line.pk).refunded_quantity
+            raise RefundRefused(f"Only {left} of {line.title} are left to refund.", line=line_id, left=left)
+        line.refresh_from_db(fields=["refunded_quantity", "refunded_minor"])
+        if line.refunded_quantity == line.quantity:  # the line's last units: what is left of what was paid for it
+            share = line.paid_minor - line.refunded_minor
+        else:
+            share = fraction_of(line.paid_minor, quantity, line.quantity)
+        OrderLine.objects.filter(pk=line.pk).update(refunded_minor=F("refunded_minor") + share)
+        reserved.append((line, quantity, share))
+    return reserved
+
+
+@unit_of_work
+def complete_refund(*, refund: Refund, reference: str = "") -> bool:
+    """The gateway gave the money back: the refund is done, its lines' units go back in stock when asked, and the
+    order becomes refunded (everything paid went back) or partially refunded. Once; returns whether it did."""
+    now = timezone.now()
+    if not Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(
+        status=RefundStatus.DONE, gateway_reference=reference[:100], completed_at=now
+    ):
+        return False
+    order = Order.objects.get(pk=refund.order_id)
+    if refund.restock:
+        for refund_line in RefundLine.objects.filter(refund=refund).select_related("order_line"):
+            line = refund_line.order_line
+            if line.item_id is not None:
+                release_stock(
+                    item_id=line.item_id, quantity=refund_line.quantity, order_number=order.number,
+                    reason=StockReason.RETURNED,
+                )  # fmt: skip
+                OrderLine.objects.filter(pk=line.pk).update(
+                    restocked_quantity=F("restocked_quantity") + refund_line.quantity
+                )
+        checkpoint("complete_refund.restocked")
+        if (
+            not OrderLine.objects.filter(order_id=order.pk, item_id__isnull=False)
+            .exclude(restocked_quantity=F("quantity"))
+            .exists()
+        ):
+            Order.objects.filter(pk=order.pk).update(restocked_at=now)
+    in_full = order.refunded_minor >= order.total_minor
+    if order.status != OrderStatus.REFUNDED:
+        _move(order=order, to=OrderStatus.REFUNDED if in_full else OrderStatus.PARTIALLY_REFUNDED)
+    return True
+
+
+@unit_of_work
+def fail_refund(*, refund: Refund, reason: str) -> bool:
+    """The gateway refused the refund: it is failed, its amount and quantities are given back to the order, and staff
+    are told on the order. Once; returns whether it did."""
+    if not Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(
+        status=RefundStatus.FAILED, completed_at=timezone.now()
+    ):
+        return False
+    Order.objects.filter(pk=refund.order_id, refunded_minor__gte=refund.amount_minor).update(
+        refunded_minor=F("refunded_minor") - refund.amount_minor
+    )
+    for refund_line in RefundLine.objects.filter(refund=refund):
+        OrderLine.objects.filter(pk=refund_line.order_line_id).update(
+            refunded_quantity=F("refunded_quantity") - refund_line.quantity,
+            refunded_minor=F("refunded_minor") - refund_line.amount_minor,
+        )
+    order = Order.objects.get(pk=refund.order_id)
+    amount = format_money(refund.amount_minor, order.currency)
+    flag_order(order=order, reason=f"A refund of {amount} failed at the payment provider: {reason}")
     return True
 
 

@@ -21,9 +21,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.exceptions import IllegalTransition
-from orders.models import OrderStatus
+from orders.models import Order, OrderStatus, Refund, RefundStatus
 from orders.selectors import is_payable, order_by_number, order_lines, payment_deadline, stale_pending_orders
-from orders.services import expire_order, flag_order, mark_order_paid, mark_refunded, restock_refunded_order
+from orders.services import (
+    REFUNDABLE,
+    complete_refund,
+    expire_order,
+    fail_refund,
+    flag_order,
+    mark_order_paid,
+    mark_refunded,
+    reserve_refund,
+    restock_refunded_order,
+)
 from payments.exceptions import OrderNotPayable, PaymentGatewayError, PaymentInProgress, RefundNotPossible
 from payments.gateways import (
     CheckoutLine,
@@ -346,49 +356,112 @@ def _dispatch_event(event_type: str, obj: dict) -> str:
 # -- refunds -----------------------------------------------------------------------------------------------------
 
 
-def refund_order(*, order, restock: bool = False) -> Payment:
-    """Refunds a paid order in full through the gateway that took the money, then marks the attempt and the order
-    refunded (and with `restock` puts its units back in stock) in one unit of work.
+def refund_order(*, order, restock: bool = False, actor=None) -> Payment:
+    """Refunds what is left of a paid (shipped, delivered, partly refunded) order: every unit not refunded yet and
+    the rest of the money, shipping included (`refund_payment`). With `restock` the units go back in stock.
 
-    Safe to repeat: the gateway call uses one idempotency key per order, so a retry after a crash between the gateway
-    call and the commit refunds once. Raises: IllegalTransition (not paid), RefundNotPossible, PaymentGatewayError
-    (nothing changed; try again).
+    Raises what `refund_payment` raises.
     """
     if order.status == OrderStatus.REFUNDED and restock and order.restocked_at is None:
-        # Refunded already (Stripe's charge.refunded webhook came first, or a crash after the gateway call and
-        # before the record): what is left to do is the restock.
+        # Refunded already (Stripe's charge.refunded webhook came first): what is left to do is the restock.
         restock_refunded_order(order=order)
         return paid_payment(order=order) or Payment.objects.filter(order_id=order.pk).first()
-    if order.status != OrderStatus.PAID:
-        raise IllegalTransition(
-            f"Order {order.number} is {order.get_status_display().lower()}; only a paid order can be refunded.",
-            number=order.number,
-            status=order.status,
-            requested=OrderStatus.REFUNDED,
-        )
-    payment = paid_payment(order=order)
-    if payment is None:
+    refund = refund_payment(order=order, actor=actor, in_full=True, restock=restock)
+    return _payment_of(refund)
+
+
+def refund_payment(
+    *,
+    order,
+    actor=None,
+    lines: list | None = None,
+    amount_minor: int | None = None,
+    in_full: bool = False,
+    restock: bool = False,
+    note: str = "",
+) -> Refund:
+    """Gives back chosen lines and quantities, or an amount, of a paid order through the gateway that took the
+    money: the refund is recorded first (its amount reserved on the order, so that two staff members clicking at
+    once never refund more than was paid), then the gateway refunds exactly that amount under the refund's own
+    idempotency key, then the refund is done (stock back when asked, the order refunded or partially refunded).
+
+    A gateway that does not answer leaves the refund under way: the worker asks again with the same key (so the
+    money goes back once) until it answers. A gateway that refuses fails the refund and gives its amount back.
+
+    Raises: IllegalTransition (not paid), RefundRefused, RefundNotPossible (no payment), PaymentGatewayError.
+    """
+    if paid_payment(order=order) is None and order.status in REFUNDABLE:
         raise RefundNotPossible(f"Order {order.number} has no recorded payment to refund.")
-    gateway_named(payment.gateway).refund(
-        payment=payment, amount_minor=payment.amount_minor, idempotency_key=f"order-{order.number}-refund"
+    refund = reserve_refund(
+        order=order, actor=actor, lines=lines, amount_minor=amount_minor, in_full=in_full, restock=restock, note=note
     )
-    _record_full_refund(order=order, payment=payment, restock=restock)
-    return payment
+    carry_out_refund(refund=refund)
+    order.refresh_from_db()
+    refund.refresh_from_db()
+    return refund
+
+
+def _payment_of(refund: Refund) -> Payment:
+    return Payment.objects.filter(
+        order_id=refund.order_id, status__in=[PaymentStatus.PAID, PaymentStatus.REFUNDED]
+    ).first()
+
+
+def carry_out_refund(*, refund: Refund) -> None:
+    """Asks the gateway for a recorded refund, once per refund (its idempotency key), and records the outcome.
+    Raises: PaymentGatewayError (retryable: the refund stays under way; else it failed and was given back)."""
+    refund = Refund.objects.select_related("order").get(pk=refund.pk)
+    if refund.status != RefundStatus.PENDING:
+        return
+    payment = _payment_of(refund)
+    if payment is None:
+        fail_refund(refund=refund, reason="the order has no recorded payment")
+        raise RefundNotPossible(f"Order {refund.order.number} has no recorded payment to refund.")
+    try:
+        reference = gateway_named(payment.gateway).refund(
+            payment=payment, amount_minor=refund.amount_minor, idempotency_key=f"refund-{refund.pk}"
+        )
+    except PaymentGatewayError as err:
+        if not err.retryable:
+            fail_refund(refund=refund, reason=err.extra.get("detail") or err.message)
+        raise
+    checkpoint("refund.gateway_refunded")
+    _record_refund_done(refund=refund, payment=payment, reference=reference)
 
 
 @unit_of_work
-def _record_full_refund(*, order, payment: Payment, restock: bool) -> None:
-    _set_status(
-        payment, to=PaymentStatus.REFUNDED, sources=[PaymentStatus.PAID], amount_refunded_minor=payment.amount_minor
-    )
-    checkpoint("refund.payment_marked")
+def _record_refund_done(*, refund: Refund, payment: Payment, reference: str) -> None:
+    if not complete_refund(refund=refund, reference=reference):
+        return
+    refunded = Payment.objects.filter(pk=payment.pk).values_list("amount_refunded_minor", flat=True).first() or 0
+    total = refunded + refund.amount_minor
+    Payment.objects.filter(pk=payment.pk).update(amount_refunded_minor=total, updated_at=timezone.now())
+    if total >= payment.amount_minor:
+        _set_status(payment, to=PaymentStatus.REFUNDED, sources=[PaymentStatus.PAID], amount_refunded_minor=total)
+
+
+FINISH_REFUND = "payments.finish_refund"
+FINISH_REFUND_AFTER = 120  # seconds: longer than a gateway call with its retries takes
+
+
+def check_refund_later(*, refund: Refund) -> None:
+    """Inside the unit that recorded the refund: the worker makes sure it finishes even if this process dies before
+    the gateway answers (the same idempotency key: the money goes back once)."""
+    enqueue(FINISH_REFUND, after_seconds=FINISH_REFUND_AFTER, refund_id=str(refund.pk))
+
+
+@handler(FINISH_REFUND)
+def finish_refund(payload: dict) -> None:
+    refund = Refund.objects.filter(pk=payload["refund_id"]).first()
+    if refund is None:
+        return
     try:
-        mark_refunded(order=order, restock=restock)
-    except IllegalTransition:
-        if order.status != OrderStatus.REFUNDED:  # the charge.refunded webhook may have got there first
-            raise
-        if restock:
-            restock_refunded_order(order=order)
+        carry_out_refund(refund=refund)
+    except PaymentGatewayError as err:
+        if err.retryable:
+            raise  # the outbox asks again later
+    except RefundNotPossible:
+        pass  # failed and flagged for staff
 
 
 @unit_of_work
@@ -407,7 +480,11 @@ def record_refund(*, payment_intent: str, amount_refunded: int, fully: bool) -> 
         )
         return "late_payment_refunded"
     if not fully:
-        Payment.objects.filter(pk=payment.pk).update(amount_refunded_minor=amount_refunded, updated_at=timezone.now())
+        Payment.objects.filter(pk=payment.pk, amount_refunded_minor__lt=amount_refunded).update(
+            amount_refunded_minor=amount_refunded, updated_at=timezone.now()
+        )
+        if amount_refunded <= Order.objects.get(pk=order.pk).refunded_minor:
+            return "partial_refund_recorded"  # ours: recorded before the gateway was asked
         flag_order(order=order, reason=f"A partial refund of {amount_refunded} was made at the gateway; review it.")
         return "partial_refund"
     _set_status(payment, to=PaymentStatus.REFUNDED, sources=[PaymentStatus.PAID], amount_refunded_minor=amount_refunded)

@@ -46,8 +46,9 @@ def handler(topic: str) -> Callable[[Callable[[dict], None]], Callable[[dict], N
     return register
 
 
-def enqueue(topic: str, *, dedupe_key: str = "", **payload) -> OutboxMessage:
-    """Records a side effect in the current transaction (or at once outside one); carried out after commit.
+def enqueue(topic: str, *, dedupe_key: str = "", after_seconds: float = 0, **payload) -> OutboxMessage:
+    """Records a side effect in the current transaction (or at once outside one); carried out after commit, or
+    `after_seconds` later (a check that something else finished, say).
 
     The payload must be JSON: ids as strings, amounts as ints. With a `dedupe_key`, a message still pending under the
     same key stands for this one too (for effects that are the same however often they are asked for).
@@ -58,10 +59,11 @@ def enqueue(topic: str, *, dedupe_key: str = "", **payload) -> OutboxMessage:
         pending = OutboxMessage.objects.filter(dedupe_key=dedupe_key, status=OutboxStatus.PENDING).first()
         if pending is not None:
             return pending
+    available_at = timezone.now() + timedelta(seconds=after_seconds)
     message = OutboxMessage.objects.create(
-        topic=topic, payload=payload, dedupe_key=dedupe_key, available_at=timezone.now()
+        topic=topic, payload=payload, dedupe_key=dedupe_key, available_at=available_at
     )
-    on_commit(lambda: push(message_id=str(message.pk)))
+    on_commit(lambda: push(message_id=str(message.pk), delay=after_seconds))
     return message
 
 
