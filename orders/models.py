@@ -48,7 +48,14 @@ class Order(models.Model):
     checkout_token = models.CharField(
         max_length=64, unique=True, help_text="One-time token of the checkout form: a double submit finds this order."
     )
-    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        help_text="Empty for a guest's order (until the guest makes an account with its email).",
+    )
     email = models.EmailField()
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT)
     total_minor = models.PositiveIntegerField("total (minor units)")

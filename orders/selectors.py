@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.db.models import Count, F, Max, Prefetch, QuerySet, Sum
 from django.utils import timezone
 
@@ -66,6 +67,31 @@ def orders_for_buyer(*, buyer) -> QuerySet[Order]:
 def order_for_buyer(*, buyer, number: str) -> Order | None:
     """One of the buyer's orders by number; None for an unknown number or someone else's order."""
     return Order.objects.filter(buyer_id=buyer.pk, number=number).first()
+
+
+GUEST_ORDERS_SESSION_KEY = "guest_orders"
+GUEST_LINK_SALT = "orders.guest-order"
+
+
+def order_for_viewer(*, user, session, number: str) -> Order | None:
+    """The order a browser may see: a signed-in buyer's own, or a guest order this session placed or opened through
+    its emailed link. None otherwise."""
+    if user.is_authenticated:
+        return order_for_buyer(buyer=user, number=number)
+    numbers = session.get(GUEST_ORDERS_SESSION_KEY) or []
+    if not isinstance(numbers, list) or number not in numbers:
+        return None
+    return Order.objects.filter(buyer__isnull=True, number=number).first()
+
+
+def order_by_guest_token(*, token: str) -> Order | None:
+    """The guest order a signed link names (`orders.services.guest_order_link`); None for a tampered link or an
+    order that has an account now (it is then seen by logging in)."""
+    try:
+        number = signing.loads(token, salt=GUEST_LINK_SALT)
+    except signing.BadSignature:
+        return None
+    return Order.objects.filter(buyer__isnull=True, number=str(number)).first()
 
 
 def order_by_number(*, number: str) -> Order | None:

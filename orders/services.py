@@ -14,13 +14,17 @@ import secrets
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import IntegrityError
 from django.db.models import F
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
-from cart.selectors import CartLineView, CartOwner, cart_for_user
+from cart.selectors import CartLineView, CartOwner, cart_for
 from cart.services import claim_cart, empty_cart
 from catalog.selectors import stock_mismatches
 from catalog.services import StockReason, release_stock, repair_stock, reserve_stock
@@ -43,7 +47,13 @@ from orders.models import (
     RefundLine,
     RefundStatus,
 )
-from orders.selectors import cart_fingerprint, held_mismatches
+from orders.selectors import (
+    GUEST_LINK_SALT,
+    GUEST_ORDERS_SESSION_KEY,
+    cart_fingerprint,
+    held_mismatches,
+    order_lines,
+)
 from orders.signals import order_paid, order_placed, order_status_changed, refund_requested
 from pricing.selectors import Breakdown, price
 from pricing.services import redeem_code, release_code
@@ -95,9 +105,51 @@ def _new_number() -> str:
 
 def _order_for_token(*, buyer, token: str) -> Order | None:
     order = Order.objects.filter(checkout_token=token).first()
-    if order is not None and order.buyer_id != buyer.pk:
+    if order is not None and order.buyer_id != (buyer.pk if buyer is not None else None):
         raise NotAllowed("This checkout form is not yours; reload the checkout page.")
     return order
+
+
+def _guest_email(text: str) -> str:
+    email = (text or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        raise ValidationError({"email": "Enter the email address we should send your order to."}) from error
+    return email
+
+
+def guest_order_link(*, order: Order) -> str:
+    """The path of a guest's order page: signed with SECRET_KEY (unguessable, and no one can make one for another
+    order), mailed to the guest's address. Valid for as long as the order exists."""
+    token = signing.dumps(order.number, salt=GUEST_LINK_SALT, compress=True)
+    return reverse("orders:guest", kwargs={"token": token})
+
+
+def _send_guest_email(order: Order) -> None:
+    """The guest's only way back to the order from another browser: its link, by email (through the outbox)."""
+    link = settings.SHOP_URL.rstrip("/") + guest_order_link(order=order)
+    context = {"order": order, "lines": order_lines(order=order), "link": link, "SHOP_NAME": settings.SHOP_NAME}
+    send_mail(
+        subject=render_to_string("orders/email/guest_order_subject.txt", context).strip(),
+        message=render_to_string("orders/email/guest_order_body.txt", context),
+        from_email=None,
+        recipient_list=[order.email],
+    )
+
+
+def remember_guest_order(*, session, order: Order) -> None:
+    """This browser placed or opened the guest order: it may see, pay and cancel it for the session's life."""
+    numbers = session.get(GUEST_ORDERS_SESSION_KEY)
+    numbers = [n for n in numbers if isinstance(n, str)][-19:] if isinstance(numbers, list) else []
+    if order.number not in numbers:
+        session[GUEST_ORDERS_SESSION_KEY] = [*numbers, order.number]
+
+
+@unit_of_work
+def claim_guest_orders(*, user, email: str) -> int:
+    """Gives `user` the guest orders placed under `email` (an address they proved they own). Returns how many."""
+    return Order.objects.filter(buyer__isnull=True, email__iexact=email).update(buyer=user, updated_at=timezone.now())
 
 
 def _reserve_lines(lines: list[CartLineView], *, order_number: str) -> None:
@@ -123,14 +175,16 @@ def _reserve_lines(lines: list[CartLineView], *, order_number: str) -> None:
         )
 
 
-def _insert_order(*, buyer, number: str, token: str, breakdown: Breakdown, address: ShippingAddress) -> Order:
+def _insert_order(
+    *, buyer, email: str, number: str, token: str, breakdown: Breakdown, address: ShippingAddress
+) -> Order:
     """Inserts the order row with its frozen breakdown. Raises: TransientError when the number or the token was
     taken meanwhile (the unit runs again: a new number, or the twin submit's order found by its token)."""
     order = Order(
         number=number,
         checkout_token=token,
         buyer=buyer,
-        email=buyer.email,
+        email=email,
         total_minor=breakdown.total_minor,
         currency=settings.SHOP_CURRENCY,
         subtotal_minor=breakdown.subtotal_minor,
@@ -176,7 +230,9 @@ def _insert_lines(*, order: Order, breakdown: Breakdown) -> None:
 @unit_of_work
 def place_order(
     *,
-    buyer,
+    buyer=None,
+    guest: CartOwner | None = None,
+    guest_email: str = "",
     address: ShippingAddress | None = None,
     checkout_token: str | None = None,
     expected_fingerprint: str | None = None,
@@ -192,15 +248,24 @@ def place_order(
     submits of one cart without a token make one order (the cart is claimed first; the second finds it empty).
     `expected_fingerprint` (from the checkout page) refuses a cart that changed since the shopper reviewed it.
 
-    Raises: CartEmpty, CartHasProblems, CartChanged, OutOfStock, NotAllowed, ValidationError (bad address),
-    DiscountRefused, ShippingUnavailable.
+    A guest (no `buyer`) buys the session cart of `guest` under `guest_email`; the order is theirs through a signed
+    link mailed to that address (`guest_order_link`) and through their session.
+
+    Raises: CartEmpty, CartHasProblems, CartChanged, OutOfStock, NotAllowed, ValidationError (bad address or
+    email), DiscountRefused, ShippingUnavailable.
     """
+    if buyer is None and (guest is None or not settings.SHOP_GUEST_CHECKOUT):
+        raise NotAllowed("Log in or sign up to place an order.")
     token = checkout_token or new_checkout_token()
     existing = _order_for_token(buyer=buyer, token=token)
     if existing is not None:
         return existing
-    claim_cart(user=buyer)
-    cart = cart_for_user(user=buyer)
+    if buyer is not None:
+        claim_cart(user=buyer)
+        owner = CartOwner(user=buyer)
+    else:
+        owner = guest
+    cart = cart_for(owner=owner)
     if cart.is_empty:
         raise CartEmpty()
     problems = [line for line in cart.lines if line.problem]
@@ -215,25 +280,28 @@ def place_order(
 
     lines = list(cart.lines)
     address = address or ShippingAddress()
+    email = buyer.email if buyer is not None else _guest_email(guest_email)
     breakdown = price(
         lines=lines,
         country=address.country or None,
         shipping_method_id=shipping_method_id,
         code=discount_code,
-        email=buyer.email,
+        email=email,
         need_shipping=True,
     )
     number = _new_number()
     _reserve_lines(lines, order_number=number)
     checkpoint("place_order.reserved")
     if breakdown.discount_code:
-        redeem_code(code=breakdown.discount_code, order_number=number, email=buyer.email)
+        redeem_code(code=breakdown.discount_code, order_number=number, email=email)
         checkpoint("place_order.code_redeemed")
-    order = _insert_order(buyer=buyer, number=number, token=token, breakdown=breakdown, address=address)
+    order = _insert_order(buyer=buyer, email=email, number=number, token=token, breakdown=breakdown, address=address)
     checkpoint("place_order.order_inserted")
     _insert_lines(order=order, breakdown=breakdown)
     checkpoint("place_order.lines_inserted")
-    empty_cart(owner=CartOwner(user=buyer))
+    empty_cart(owner=owner)
+    if buyer is None:
+        _send_guest_email(order)
     order_placed.send(sender=Order, order=order)
     return order
 
@@ -275,16 +343,23 @@ def _release_order_stock(order: Order, *, reason: str = StockReason.RELEASED) ->
             checkpoint("release_order_stock.line_released")
 
 
+def _may_change(order: Order, actor) -> bool:
+    """The buyer or staff; for a guest order (no buyer) `actor` is None: the caller checked the guest's access."""
+    if actor is None or not actor.is_authenticated:
+        return order.buyer_id is None
+    return actor.is_shop_staff or order.buyer_id == actor.pk
+
+
 def can_cancel(*, order: Order, actor) -> bool:
-    """Whether `actor` may cancel the order now: the buyer or staff, while payment is pending."""
-    return order.is_pending and (actor.is_shop_staff or order.buyer_id == actor.pk)
+    """Whether `actor` may cancel the order now: the buyer (a guest: None) or staff, while payment is pending."""
+    return order.is_pending and _may_change(order, actor)
 
 
 @unit_of_work
 def cancel_order(*, order: Order, actor) -> Order:
     """Cancels a pending order and releases its stock, together and exactly once; its open payment sessions are
     expired after commit (payments reacts to the status change). Raises: NotAllowed, IllegalTransition."""
-    if not (actor.is_shop_staff or order.buyer_id == actor.pk):
+    if not _may_change(order, actor):
         raise NotAllowed()
     _move(order=order, to=OrderStatus.CANCELLED)
     checkpoint("cancel_order.status_changed")

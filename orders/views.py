@@ -1,90 +1,118 @@
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView
 
-from cart.selectors import cart_for_user
+from accounts.selectors import addresses_for
+from accounts.services import save_address
+from cart.selectors import cart_for, owner_for
 from orders.forms import CheckoutForm
 from orders.selectors import (
     cart_fingerprint,
     checkout_breakdown,
     is_payable,
-    order_for_buyer,
+    order_by_guest_token,
+    order_for_viewer,
     order_lines,
     orders_for_buyer,
 )
-from orders.services import ShippingAddress, can_cancel, cancel_order, new_checkout_token, place_order
+from orders.services import (
+    ShippingAddress,
+    can_cancel,
+    cancel_order,
+    new_checkout_token,
+    place_order,
+    remember_guest_order,
+)
 from shop.exceptions import ShopError
 
 
-class CheckoutView(LoginRequiredMixin, FormView):
-    """Shipping address and order summary; placing the order reserves stock and hands over to payment."""
+class CheckoutView(FormView):
+    """Shipping address and order summary; placing the order reserves stock and hands over to payment. Visitors
+    without an account buy with their email address (`SHOP_GUEST_CHECKOUT`); signed-in shoppers pick a saved address
+    and may save a new one."""
 
     form_class = CheckoutForm
     template_name = "orders/checkout.html"
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.cart = cart_for_user(user=request.user)
-            # A POST goes on to place_order even with an empty cart: a double submit must find its order.
-            if self.cart.is_empty and request.method == "GET":
-                messages.info(request, "Your cart is empty: add something before checking out.")
-                return redirect("cart:detail")
+        self.is_guest = not request.user.is_authenticated
+        if self.is_guest and not settings.SHOP_GUEST_CHECKOUT:
+            return redirect_to_login(request.get_full_path())
+        self.cart = cart_for(owner=owner_for(request))
+        # A POST goes on to place_order even with an empty cart: a double submit must find its order.
+        if self.cart.is_empty and request.method == "GET":
+            messages.info(request, "Your cart is empty: add something before checking out.")
+            return redirect("cart:detail")
+        self.addresses = [] if self.is_guest else addresses_for(user=request.user)
         return super().dispatch(request, *args, **kwargs)
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "guest": self.is_guest, "addresses": self.addresses}
+
     def get_initial(self):
-        user = self.request.user
-        return {
-            "name": user.get_full_name(),
+        initial = {
             "checkout_token": new_checkout_token(),
             "cart_fingerprint": cart_fingerprint(cart=self.cart),
             "discount_code": self.cart.discount_code,
         }
+        if not self.is_guest:
+            initial["name"] = self.request.user.get_full_name()
+            if self.addresses:
+                initial["use_address"] = str(self.addresses[0].pk)  # the default comes first
+        return initial
 
     def get_context_data(self, **kwargs):
         form = kwargs.get("form")
         data = form.data if form is not None and form.is_bound else form.initial if form is not None else {}
+        chosen = form.addresses.get(data.get("use_address") or "") if form is not None else None
         breakdown, problem = checkout_breakdown(
             cart=self.cart,
-            country=data.get("country") or None,
+            country=chosen.country if chosen else data.get("country") or None,
             shipping_method_id=data.get("shipping_method") or None,
             code=data.get("discount_code", ""),
         )
-        return super().get_context_data(cart=self.cart, breakdown=breakdown, pricing_problem=problem, **kwargs)
+        return super().get_context_data(
+            cart=self.cart, breakdown=breakdown, pricing_problem=problem, is_guest=self.is_guest, **kwargs
+        )
 
     def form_valid(self, form):
         data = form.cleaned_data
-        address = ShippingAddress(
-            name=data["name"],
-            line1=data["line1"],
-            line2=data["line2"],
-            postal_code=data["postal_code"],
-            city=data["city"],
-            country=data["country"],
-        )
+        address = ShippingAddress(**form.address_fields())
+        choices = {
+            "address": address,
+            "checkout_token": data["checkout_token"],
+            "expected_fingerprint": data["cart_fingerprint"],
+            "shipping_method_id": data["shipping_method"] or None,
+            "discount_code": data["discount_code"],
+        }
         try:
-            order = place_order(
-                buyer=self.request.user,
-                address=address,
-                checkout_token=data["checkout_token"],
-                expected_fingerprint=data["cart_fingerprint"],
-                shipping_method_id=data["shipping_method"] or None,
-                discount_code=data["discount_code"],
-            )
+            if self.is_guest:
+                order = place_order(guest=owner_for(self.request), guest_email=data["email"], **choices)
+            else:
+                order = place_order(buyer=self.request.user, **choices)
+        except ValidationError as err:
+            return self._refuse(form, " ".join(err.messages))
         except ShopError as err:
             return self._refuse(form, str(err))
+        if self.is_guest:
+            remember_guest_order(session=self.request.session, order=order)
+        elif data.get("save_address") and not data.get("use_address"):
+            save_address(user=self.request.user, **form.address_fields())
         return redirect(reverse("payments:start", kwargs={"number": order.number}))
 
     def _refuse(self, form, message: str):
         """Shows the form again over the cart as it is now, so the shopper reviews what changed."""
-        self.cart = cart_for_user(user=self.request.user)
+        self.cart = cart_for(owner=owner_for(self.request))
         data = form.data.copy()
         data["cart_fingerprint"] = cart_fingerprint(cart=self.cart)
-        fresh = self.get_form_class()(data)
+        fresh = self.get_form_class()(data, guest=self.is_guest, addresses=self.addresses)
         fresh.is_valid()
         fresh.add_error(None, message)
         return self.form_invalid(fresh)
@@ -99,12 +127,24 @@ class OrderListView(LoginRequiredMixin, ListView):
         return orders_for_buyer(buyer=self.request.user)
 
 
-class OrderDetailView(LoginRequiredMixin, DetailView):
+def _viewed_order(request, number: str):
+    """The order this browser may see (its buyer's, or a guest order of this session), else None."""
+    return order_for_viewer(user=request.user, session=request.session, number=number)
+
+
+class OrderDetailView(DetailView):
+    """A buyer's order, or a guest's (this session placed it, or opened it through the emailed link)."""
+
     template_name = "orders/order_detail.html"
     context_object_name = "order"
 
+    def get(self, request, *args, **kwargs):
+        if not request.user.is_authenticated and _viewed_order(request, kwargs["number"]) is None:
+            return redirect_to_login(request.get_full_path())
+        return super().get(request, *args, **kwargs)
+
     def get_object(self, queryset=None):
-        order = order_for_buyer(buyer=self.request.user, number=self.kwargs["number"])
+        order = _viewed_order(self.request, self.kwargs["number"])
         if order is None:
             raise Http404("No such order.")
         return order
@@ -113,6 +153,7 @@ class OrderDetailView(LoginRequiredMixin, DetailView):
         order = self.object
         return super().get_context_data(
             lines=order_lines(order=order),
+            is_guest_order=order.buyer_id is None,
             can_cancel=can_cancel(order=order, actor=self.request.user),
             can_pay=is_payable(order=order),
             payment_cancelled=self.request.GET.get("payment") == "cancelled",
@@ -120,12 +161,13 @@ class OrderDetailView(LoginRequiredMixin, DetailView):
         )
 
 
-@login_required
 @require_POST
 def order_cancel_view(request, number: str):
-    """The buyer cancels their pending order; its stock goes back on the shelf."""
-    order = order_for_buyer(buyer=request.user, number=number)
+    """The buyer (or the guest) cancels their pending order; its stock goes back on the shelf."""
+    order = _viewed_order(request, number)
     if order is None:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
         raise Http404("No such order.")
     try:
         cancel_order(order=order, actor=request.user)
@@ -133,4 +175,16 @@ def order_cancel_view(request, number: str):
         messages.error(request, str(err))
     else:
         messages.success(request, f"Order {order.number} is cancelled.")
+    return redirect(order)
+
+
+def guest_order_view(request, token: str):
+    """The signed link of a guest's order email: this browser may see, pay and cancel the order from now on."""
+    order = order_by_guest_token(token=token)
+    if order is None:
+        messages.error(
+            request, "This order link is not valid, or the order now belongs to an account: log in to see it."
+        )
+        return redirect("catalog:home")
+    remember_guest_order(session=request.session, order=order)
     return redirect(order)

@@ -4,7 +4,7 @@ import logging
 import stripe
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
-from orders.selectors import is_payable, order_for_buyer, order_lines, payment_window
+from orders.selectors import is_payable, order_for_viewer, order_lines, payment_window
 from payments.exceptions import InvalidPaymentLink, PaymentGatewayError
 from payments.gateways import demo_session_id
 from payments.models import Gateway, PaymentStatus
@@ -29,15 +29,18 @@ from shop.exceptions import ShopError
 logger = logging.getLogger(__name__)
 
 
-class StartPaymentView(LoginRequiredMixin, View):
-    """Sends the buyer to the gateway's checkout page for their pending order (reusing an open session).
+class StartPaymentView(View):
+    """Sends the buyer (or the guest whose session placed or opened the order) to the gateway's checkout page for
+    their pending order (reusing an open session).
 
     GET too, because placing an order redirects here; it is safe to repeat (one session per attempt).
     """
 
     def get(self, request, number: str):
-        order = order_for_buyer(buyer=request.user, number=number)
+        order = order_for_viewer(user=request.user, session=request.session, number=number)
         if order is None:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
             raise Http404("No such order.")
         try:
             payment = start_payment(order=order, site_url=request.build_absolute_uri("/"))

@@ -260,10 +260,14 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # The shop's one currency; every amount is an integer in its minor units.
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="EUR")
 SHOP_NAME = env.str("SHOP_NAME", default="Django Shop")
+# Where shoppers reach the shop: links in emails (a guest's order page) start with it.
+SHOP_URL = env.str("SHOP_URL", default="http://127.0.0.1:8000")
 # Where the shop is: its VAT applies while a shopper's destination is not known yet.
 SHOP_COUNTRY = env.str("SHOP_COUNTRY", default="DE")
 # EU style (the default): shelf prices include VAT and the shopper pays them; off: VAT is added at checkout (US).
 SHOP_PRICES_INCLUDE_TAX = env.bool("SHOP_PRICES_INCLUDE_TAX", default=True)
+# Visitors may buy with an email address and no account; off: checkout asks them to sign up or log in.
+SHOP_GUEST_CHECKOUT = env.bool("SHOP_GUEST_CHECKOUT", default=True)
 # Shipping is taxed at this class of the destination's rates.
 SHOP_SHIPPING_TAX_CLASS = env.str("SHOP_SHIPPING_TAX_CLASS", default="standard")
 # Where orders may be shipped (ISO 3166-1 alpha-2): the EU, the EEA, Switzerland, the UK and North America.

@@ -19,7 +19,8 @@ def checkout_form(client) -> dict:
             "cart_fingerprint": form.initial["cart_fingerprint"]}  # fmt: skip
 
 
-def test_checkout_requires_login(client):
+def test_checkout_requires_login_when_guest_checkout_is_off(client, settings):
+    settings.SHOP_GUEST_CHECKOUT = False
     response = client.get(CHECKOUT)
     assert response.status_code == 302 and "/accounts/login/" in response.url
 
