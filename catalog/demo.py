@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 
 from accounts.models import User
 from accounts.services import create_user, make_seller
-from catalog.models import Category, Item, StockMove, StockReason
+from catalog.models import Category, Item, StockMove, StockReason, TaxClass
 from catalog.services import catalog_changed
 from shop.db import unit_of_work
 
@@ -124,11 +124,16 @@ def ensure_demo_users() -> dict[str, User]:
     return users
 
 
+# Books are sold at the reduced VAT rate in most of the EU.
+REDUCED_RATE_CATEGORIES = {"Books": TaxClass.REDUCED}
+
+
 def ensure_demo_categories() -> list[Category]:
     """The demo categories exist; returns the leaves, where items go."""
     leaves = []
     for parent_name, children in CATEGORIES:
-        parent, _ = Category.objects.get_or_create(slug=slugify(parent_name), defaults={"name": parent_name})
+        defaults = {"name": parent_name, "tax_class": REDUCED_RATE_CATEGORIES.get(parent_name, TaxClass.STANDARD)}
+        parent, _ = Category.objects.get_or_create(slug=slugify(parent_name), defaults=defaults)
         if not children:
             leaves.append(parent)
         for child in children:

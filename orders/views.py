@@ -69,9 +69,9 @@ class CheckoutView(FormView):
         return initial
 
     def get_context_data(self, **kwargs):
-        form = kwargs.get("form")
-        data = form.data if form is not None and form.is_bound else form.initial if form is not None else {}
-        chosen = form.addresses.get(data.get("use_address") or "") if form is not None else None
+        form = kwargs.setdefault("form", self.get_form())  # on a GET, FormMixin would only make it later
+        data = form.data if form.is_bound else form.initial
+        chosen = form.addresses.get(data.get("use_address") or "")
         breakdown, problem = checkout_breakdown(
             cart=self.cart,
             country=chosen.country if chosen else data.get("country") or None,

@@ -132,3 +132,14 @@ def test_checkout_refuses_an_exhausted_code_with_its_reason(client, user, pan):
     response = client.post(CHECKOUT, _checkout_form(client, discount_code="gone"))
 
     assert "The code GONE has been used up." in response.content.decode() and not Order.objects.exists()
+
+
+def test_the_checkout_summary_prices_the_code_applied_in_the_cart(client, user, pan):
+    DiscountCode.objects.create(code="WELCOME10", kind="percent", value=10)
+    fill_cart(user, (pan, 1))
+    client.force_login(user)
+    client.post(reverse("cart:discount"), {"code": "WELCOME10"})
+
+    page = client.get(CHECKOUT).content.decode()
+
+    assert "WELCOME10" in page and "&minus;€2.00" in page and "€22.90" in page  # 20.00 - 2.00 + 4.90
