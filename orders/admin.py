@@ -12,16 +12,21 @@ from dataclasses import dataclass, field
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from orders.exceptions import IllegalTransition
-from orders.models import Order, OrderLine, OrderStatus
+from orders.models import Order, OrderLine, OrderStatus, Refund
 from orders.services import cancel_order, clear_flag, mark_delivered, mark_shipped
 from shop.admin_mixins import ReadOnlyAdminMixin
 from shop.exceptions import ShopError
 from shop.money import format_money
+from shop.templatetags.money import rate as format_rate
 
 # A long selection must not flood the page: name this many skipped orders, then count the rest.
 MAX_SKIPS_LISTED = 10
+
+LINE_BREAK = mark_safe("<br>")  # between the parts of a read-only value (VAT rates, refunded lines)
 
 # The order lines admin shows the buyer's address only while it is needed: the order is paid and to ship, or shipped
 # (for questions). Staff find every address on the order itself.
@@ -72,14 +77,17 @@ def orders_phrase(count: int) -> str:
 
 
 class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The order's frozen lines: what each cost, its discount share and VAT, and what was refunded of it."""
+
     model = OrderLine
     extra = 0
-    fields = ("title", "sku", "unit_price", "quantity", "line_total", "seller")
+    fields = ("title", "sku", "unit_price", "quantity", "line_total", "discount", "vat_rate", "vat",
+              "refunded_quantity", "refunded", "restocked_quantity", "seller")  # fmt: skip
     readonly_fields = fields
     ordering = ("title", "pk")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OrderLine]:
-        return super().get_queryset(request).select_related("seller")
+        return super().get_queryset(request).select_related("order", "seller")
 
     @admin.display(description="unit price")
     def unit_price(self, line: OrderLine) -> str:
@@ -89,6 +97,55 @@ class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     def line_total(self, line: OrderLine) -> str:
         return format_money(line.line_total_minor, line.order.currency)
 
+    @admin.display(description="discount")
+    def discount(self, line: OrderLine) -> str:
+        return format_money(line.discount_minor, line.order.currency) if line.discount_minor else "—"
+
+    @admin.display(description="VAT rate")
+    def vat_rate(self, line: OrderLine) -> str:
+        return format_rate(line.tax_rate_bp)
+
+    @admin.display(description="VAT")
+    def vat(self, line: OrderLine) -> str:
+        return format_money(line.tax_minor, line.order.currency)
+
+    @admin.display(description="refunded")
+    def refunded(self, line: OrderLine) -> str:
+        return format_money(line.refunded_minor, line.order.currency)
+
+
+class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The order's refunds, oldest first: how much, of which lines, whether under way, done or failed, who and when.
+    Made by `payments.services.refund_payment` (the order admin's refund page and action), never here."""
+
+    model = Refund
+    extra = 0
+    fields = ("created_at", "amount", "refunded_lines", "restock", "status", "created_by", "completed_at", "note",
+              "gateway_reference")  # fmt: skip
+    readonly_fields = fields
+    ordering = ("created_at", "pk")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Refund]:
+        return super().get_queryset(request).select_related("order", "created_by").prefetch_related("lines__order_line")
+
+    @admin.display(description="amount")
+    def amount(self, refund: Refund) -> str:
+        return format_money(refund.amount_minor, refund.order.currency)
+
+    @admin.display(description="lines")
+    def refunded_lines(self, refund: Refund) -> str:
+        lines = sorted(refund.lines.all(), key=lambda line: line.order_line.title)
+        if not lines:
+            return "an amount"
+        return format_html_join(
+            LINE_BREAK,
+            "{} x {} ({})",
+            (
+                (line.quantity, line.order_line.title, format_money(line.amount_minor, refund.order.currency))
+                for line in lines
+            ),
+        )
+
 
 class OrderAdmin(admin.ModelAdmin):
     """Staff's orders: a read-only record plus the life-cycle actions. Registered by `payments.admin`."""
@@ -97,10 +154,14 @@ class OrderAdmin(admin.ModelAdmin):
     list_filter = ("status", "created_at", "needs_attention")
     search_fields = ("number", "email")
     list_per_page = 50
-    inlines = [OrderLineInline]
+    inlines = [OrderLineInline, RefundInline]
     actions = ["mark_shipped", "mark_delivered", "cancel_orders", "clear_attention_flag"]
     fieldsets = (
-        (None, {"fields": ("number", "status", "buyer", "email", "total", "currency")}),
+        (None, {"fields": ("number", "status", "buyer", "email", "currency")}),
+        (
+            "Price breakdown (frozen when the order was placed)",
+            {"fields": ("subtotal", "discount", "shipping", "shipping_vat", "vat", "total", "refunded")},
+        ),
         ("Attention", {"fields": ("needs_attention", "attention_reason")}),
         (
             "Shipping",
@@ -133,6 +194,48 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description="total", ordering="total_minor")
     def total(self, order: Order) -> str:
         return format_money(order.total_minor, order.currency)
+
+    @admin.display(description="subtotal")
+    def subtotal(self, order: Order) -> str:
+        return format_money(order.subtotal_minor, order.currency)
+
+    @admin.display(description="discount")
+    def discount(self, order: Order) -> str:
+        amount = f"-{format_money(order.discount_minor, order.currency)}" if order.discount_minor else "—"
+        return f"{amount} (code {order.discount_code})" if order.discount_code else amount
+
+    @admin.display(description="shipping")
+    def shipping(self, order: Order) -> str:
+        if not order.shipping_method:
+            return format_money(order.shipping_minor, order.currency) if order.shipping_minor else "—"
+        amount = format_money(order.shipping_minor, order.currency) if order.shipping_minor else "free"
+        return f"{order.shipping_method}: {amount}"
+
+    @admin.display(description="shipping VAT")
+    def shipping_vat(self, order: Order) -> str:
+        if not order.shipping_tax_minor:
+            return "—"
+        return f"{format_money(order.shipping_tax_minor, order.currency)} at {format_rate(order.shipping_tax_rate_bp)}"
+
+    @admin.display(description="VAT per rate")
+    def vat(self, order: Order) -> str:
+        how = "included in the prices" if order.prices_include_tax else "added to the prices"
+        per_rate = format_html_join(
+            LINE_BREAK,
+            "{}: {}",
+            ((format_rate(rate_bp), format_money(amount, order.currency)) for rate_bp, amount in order.taxes),
+        )
+        return format_html(
+            "{}{}{} in all, {}",
+            per_rate,
+            LINE_BREAK if per_rate else "",
+            format_money(order.tax_minor, order.currency),
+            how,
+        )
+
+    @admin.display(description="refunded so far")
+    def refunded(self, order: Order) -> str:
+        return format_money(order.refunded_minor, order.currency)
 
     def report(self, request: HttpRequest, result: ActionReport, *, done: str) -> None:
         """One success message for what changed, one warning per skipped order (the first few) saying why."""

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from shop.money import fraction_of
+
 
 class OrderStatus(models.TextChoices):
     PENDING_PAYMENT = "pending_payment", "Pending payment"
@@ -119,6 +121,10 @@ class Order(models.Model):
         return self.restocked_at is None
 
     @property
+    def left_to_refund_minor(self) -> int:
+        return max(self.total_minor - self.refunded_minor, 0)
+
+    @property
     def taxes(self) -> list[tuple[int, int]]:
         """(rate in basis points, VAT) per rate, highest rate first, from the frozen lines and shipping."""
         by_rate: dict[int, int] = {}
@@ -168,6 +174,11 @@ class OrderLine(models.Model):
         """What the buyer paid for the line: after its discount share, with its VAT."""
         return self.line_total_minor - self.discount_minor + (0 if self.order.prices_include_tax else self.tax_minor)
 
+    @property
+    def refund_per_unit_minor(self) -> int:
+        """What refunding one unit gives back (`orders.services.reserve_refund` rounds the same way)."""
+        return fraction_of(self.paid_minor, 1, self.quantity)
+
 
 class RefundStatus(models.TextChoices):
     PENDING = "pending", "Under way"
@@ -196,7 +207,7 @@ class Refund(models.Model):
         ordering = ["created_at"]
 
     def __str__(self) -> str:
-        return f"Refund {self.pk} of order {self.order_id}"
+        return f"Refund {self.pk} of order {self.order.number}"
 
 
 class RefundLine(models.Model):

@@ -2,7 +2,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, RefundStatus
 from orders.services import mark_shipped
 from payments.models import Payment, PaymentEvent, PaymentStatus
 from payments.services import confirm_checkout_session, pay_demo_session, start_payment
@@ -82,17 +82,34 @@ def test_refund_through_stripe_sends_one_full_refund(staff_client, stripe_paid_o
     assert payment.status == PaymentStatus.REFUNDED
 
 
-def test_refund_when_stripe_fails_is_skipped_with_the_reason_and_changes_nothing(
+def test_refund_when_stripe_does_not_answer_is_reported_under_way_to_be_retried(
     staff_client, stripe_paid_order, fake_stripe
 ):
     fake_stripe.fail_next(status=500)
 
     response = refund(staff_client, stripe_paid_order)
 
+    assert messages_of(response) == [
+        f"The refund of {stripe_paid_order.number} is under way: the payment provider did not answer; it will be "
+        "retried until it does."
+    ]
+    order = Order.objects.get(pk=stripe_paid_order.pk)
+    assert order.status == OrderStatus.PAID and order.refunds.get().status == RefundStatus.PENDING
+    assert Payment.objects.get(order=stripe_paid_order).status == PaymentStatus.PAID
+
+
+def test_refund_when_stripe_refuses_is_skipped_with_the_reason_and_the_order_flagged(
+    staff_client, stripe_paid_order, fake_stripe
+):
+    fake_stripe.fail_next(status=400, error_type="invalid_request_error", message="Charge is disputed")
+
+    response = refund(staff_client, stripe_paid_order)
+
     (message,) = messages_of(response)
-    assert message.startswith(f"Skipped {stripe_paid_order.number}: the payment provider failed (")
-    assert message.endswith("nothing changed, try again.")
-    assert Order.objects.get(pk=stripe_paid_order.pk).status == OrderStatus.PAID
+    assert message.startswith(f"Skipped {stripe_paid_order.number}: the payment provider refused the refund (")
+    assert "Charge is disputed" in message and message.endswith("it failed and the order is flagged.")
+    order = Order.objects.get(pk=stripe_paid_order.pk)
+    assert order.status == OrderStatus.PAID and order.needs_attention and order.refunded_minor == 0
     assert Payment.objects.get(order=stripe_paid_order).status == PaymentStatus.PAID
 
 
