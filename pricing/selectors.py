@@ -250,7 +250,8 @@ def price(
     discount_minor = sum(shares)
 
     weight = sum(line.item.weight_grams * line.quantity for line in lines)
-    options = shipping_options(country=country, weight_grams=weight, goods_minor=subtotal - discount_minor)
+    goods = subtotal - discount_minor
+    options = shipping_options(country=country, weight_grams=weight, goods_minor=goods) if lines else []
     shipping = None
     if shipping_method_id:
         shipping = next((option for option in options if option.id == str(shipping_method_id)), None)

@@ -42,6 +42,10 @@ STATUS_BY_CODE = {
     "order_not_payable": status.HTTP_409_CONFLICT,
     "payment_in_progress": status.HTTP_409_CONFLICT,
     "payment_gateway_error": status.HTTP_503_SERVICE_UNAVAILABLE,
+    "discount_code_in_use": status.HTTP_409_CONFLICT,
+    "refund_not_possible": status.HTTP_409_CONFLICT,
+    "refund_gateway_refused": status.HTTP_502_BAD_GATEWAY,
+    "refund_gateway_unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
     "busy": status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 

@@ -1,27 +1,63 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.forms import COUNTRY_CHOICES
-from orders.models import OrderStatus
-from shop.api import StrictSerializer
+from orders.models import Order, OrderStatus
+from shop.api import PkField, StrictSerializer
 
 
 class OrderLineOutputSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The line's id (name it to refund the line).")
     item = serializers.CharField(source="item_id", allow_null=True, help_text="The item's id; null once deleted.")
     title = serializers.CharField()
     sku = serializers.CharField()
     quantity = serializers.IntegerField()
     unit_price = serializers.IntegerField(source="unit_price_minor", help_text="In minor units.")
-    line_total = serializers.IntegerField(source="line_total_minor", help_text="In minor units.")
+    line_total = serializers.IntegerField(source="line_total_minor", help_text="Unit price x quantity, minor units.")
+    discount = serializers.IntegerField(source="discount_minor", help_text="The line's share of the discount.")
+    tax_rate = serializers.IntegerField(source="tax_rate_bp", help_text="VAT rate in basis points: 1900 is 19%.")
+    tax = serializers.IntegerField(source="tax_minor", help_text="The line's VAT, in minor units.")
+    refunded_quantity = serializers.IntegerField(help_text="Units refunded (or being refunded).")
+    refunded = serializers.IntegerField(source="refunded_minor", help_text="Money refunded for it, in minor units.")
+
+
+class OrderDiscountOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    amount = serializers.IntegerField(help_text="Taken off the goods, in minor units (0 for a free-shipping code).")
+
+
+class OrderShippingOutputSerializer(serializers.Serializer):
+    method = serializers.CharField(help_text="The shipping method's name.")
+    amount = serializers.IntegerField(help_text="In minor units.")
+    tax = serializers.IntegerField(help_text="The VAT in (or on) `amount`, in minor units.")
+    tax_rate = serializers.IntegerField(help_text="In basis points: 1900 is 19%.")
+
+
+class OrderTaxOutputSerializer(serializers.Serializer):
+    rate = serializers.IntegerField(help_text="In basis points: 1900 is 19%.")
+    amount = serializers.IntegerField(help_text="In minor units.")
 
 
 class OrderOutputSerializer(serializers.Serializer):
+    """An order with the price breakdown frozen when it was placed (`pricing.selectors.price`): later changes to
+    prices, rates, shipping or codes never alter it. Amounts are integers in minor units of `currency`."""
+
     id = serializers.CharField()
     number = serializers.CharField()
     status = serializers.ChoiceField(choices=OrderStatus.choices)
-    buyer = serializers.CharField(source="buyer_id", help_text="The buyer's user id.")
+    buyer = serializers.CharField(
+        source="buyer_id", allow_null=True, help_text="The buyer's user id; null for a guest's order."
+    )
     email = serializers.EmailField()
     lines = OrderLineOutputSerializer(many=True, source="lines.all")
-    total = serializers.IntegerField(source="total_minor", help_text="In minor units.")
+    subtotal = serializers.IntegerField(source="subtotal_minor", help_text="The goods at shelf prices.")
+    discount = serializers.SerializerMethodField(help_text="The code used and what it saved, or null.")
+    shipping = serializers.SerializerMethodField(help_text="The shipping method and its price, or null (none).")
+    tax = serializers.IntegerField(source="tax_minor", help_text="VAT: included in the prices, or added to them.")
+    taxes = serializers.SerializerMethodField(help_text="VAT per rate, highest rate first (shipping included).")
+    prices_include_tax = serializers.BooleanField(help_text="true: the prices include VAT; false: it was added.")
+    total = serializers.IntegerField(source="total_minor", help_text="What the buyer pays, in minor units.")
+    refunded = serializers.IntegerField(source="refunded_minor", help_text="Refunded (or being refunded) so far.")
     currency = serializers.CharField()
     shipping_address = serializers.CharField(allow_blank=True, help_text="Lines of text; empty when none was given.")
     created_at = serializers.DateTimeField()
@@ -29,6 +65,25 @@ class OrderOutputSerializer(serializers.Serializer):
     shipped_at = serializers.DateTimeField(allow_null=True)
     delivered_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True, help_text="When it was cancelled or expired.")
+
+    @extend_schema_field(OrderDiscountOutputSerializer(allow_null=True))
+    def get_discount(self, order: Order) -> dict | None:
+        return {"code": order.discount_code, "amount": order.discount_minor} if order.discount_code else None
+
+    @extend_schema_field(OrderShippingOutputSerializer(allow_null=True))
+    def get_shipping(self, order: Order) -> dict | None:
+        if not order.shipping_method:
+            return None
+        return {
+            "method": order.shipping_method,
+            "amount": order.shipping_minor,
+            "tax": order.shipping_tax_minor,
+            "tax_rate": order.shipping_tax_rate_bp,
+        }
+
+    @extend_schema_field(OrderTaxOutputSerializer(many=True))
+    def get_taxes(self, order: Order) -> list[dict]:
+        return [{"rate": rate, "amount": amount} for rate, amount in order.taxes]
 
 
 class ShippingAddressInputSerializer(StrictSerializer):
@@ -50,7 +105,21 @@ class ShippingAddressInputSerializer(StrictSerializer):
 
 
 class OrderPlaceInputSerializer(StrictSerializer):
-    shipping_address = ShippingAddressInputSerializer(required=False)
+    shipping_address = ShippingAddressInputSerializer(
+        required=False, help_text="Its `country` decides VAT and shipping; without one, the shop's own country."
+    )
+    shipping_method = PkField(
+        required=False,
+        allow_null=True,
+        help_text="A method's id from `GET /api/shipping-methods?country=...`; left out or null: the cheapest that "
+        "serves the country.",
+    )
+    discount_code = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="Left out: the code applied to the cart (`POST /api/carts/{user_id}/discount`), if any; '': none.",
+    )
 
 
 class OrderStatusInputSerializer(StrictSerializer):

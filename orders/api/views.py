@@ -1,9 +1,11 @@
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from accounts.selectors import user_by_id
+from cart.selectors import CartOwner, cart_for
 from orders.api.serializers import OrderOutputSerializer, OrderPlaceInputSerializer, OrderStatusInputSerializer
 from orders.exceptions import IllegalTransition
 from orders.models import Order, OrderStatus
@@ -56,19 +58,41 @@ class OrderPlaceApi(ShopApi):
         operation_id="orders_create",
         parameters=[IDEMPOTENCY_KEY],
         request=OrderPlaceInputSerializer,
-        responses={201: OrderOutputSerializer, **errors(400, 401, 409, 415)},
+        responses={
+            201: OrderOutputSerializer,
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Bad input (`{field: [messages]}`), or a refusal `{detail, code, message, extra}`: "
+                "`discount_refused` (`extra.reason` says why, as for `POST /api/carts/{user_id}/discount`) or "
+                "`shipping_unavailable` (the method does not serve the country, or nothing does).",
+            ),
+            **errors(401, 409, 415),
+        },
     )
     def post(self, request):
-        """Places an order from the caller's cart through the web checkout's own order placement: stock is reserved,
-        the cart emptied and the order waits for payment (`POST /api/orders/{id}/pay`)."""
+        """Places an order from the caller's cart through the web checkout's own order placement, priced by the
+        shop's one calculation for the address's country, the shipping method and the discount code (the breakdown
+        is frozen on the order): stock is reserved, the code's use counted, the cart emptied and the order waits for
+        payment (`POST /api/orders/{id}/pay`)."""
         data = OrderPlaceInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key") or None
         if key is not None and len(key) > 64:
             raise serializers.ValidationError({"Idempotency-Key": ["At most 64 characters."]})
-        address = ShippingAddress(**data.validated_data.get("shipping_address", {}))
+        values = data.validated_data
+        address = ShippingAddress(**values.get("shipping_address", {}))
         token = idempotency_token(buyer=request.user, key=key) if key is not None else None
-        order = place_order(buyer=request.user, address=address, checkout_token=token)
+        if "discount_code" in values:
+            code = values["discount_code"]
+        else:  # as the web checkout starts from the code applied in the cart
+            code = cart_for(owner=CartOwner(user=request.user)).discount_code
+        order = place_order(
+            buyer=request.user,
+            address=address,
+            checkout_token=token,
+            shipping_method_id=values.get("shipping_method") or None,
+            discount_code=code,
+        )
         return Response(_render(order), status=status.HTTP_201_CREATED)
 
 

@@ -177,3 +177,8 @@ def test_unknown_code_and_per_customer_limit(items, rates, zones):
     with pytest.raises(DiscountRefused, match="already used"):
         price(lines=[Line(items["kettle"], 1)], country="DE", code="ONCE", email="Ann@Example.com")
     assert price(lines=[Line(items["kettle"], 1)], country="DE", code="ONCE", email="bob@example.com").discount_minor
+
+
+def test_nothing_to_ship_costs_nothing(rates, zones):
+    breakdown = price(lines=[], country="DE")
+    assert breakdown.shipping is None and breakdown.total_minor == 0

@@ -1,0 +1,227 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.db.models import ProtectedError
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from catalog.selectors import category_list
+from pricing.api.serializers import (
+    DiscountCodeInputSerializer,
+    DiscountCodeOutputSerializer,
+    ShippingMethodOutputSerializer,
+    ShippingMethodQuerySerializer,
+)
+from pricing.models import DiscountCode
+from pricing.selectors import shipping_options
+from shop.api import (
+    ErrorSerializer,
+    IsShopStaff,
+    ShopApi,
+    ShopPagination,
+    errors,
+    paginated,
+    pk_parameter,
+)
+from shop.db import unit_of_work
+from shop.exceptions import ShopError
+
+SHIPPING = ["shipping"]
+DISCOUNT_CODES = ["discount-codes"]
+CODE_ID = pk_parameter("code_id", "The discount code's id.")
+API_FIELD_NAMES = {"min_subtotal_minor": "min_subtotal", "__all__": "non_field_errors"}
+
+
+class DiscountCodeInUse(ShopError):
+    """Orders used the code (their redemptions protect it): it can be deactivated, not deleted (the API answers 409)."""
+
+    code = "discount_code_in_use"
+    message = "Orders have used this code, so it cannot be deleted; deactivate it instead (is_active false)."
+
+
+class ShippingMethodListApi(ShopApi):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=SHIPPING,
+        operation_id="shipping_methods_list",
+        parameters=[ShippingMethodQuerySerializer],
+        responses={
+            200: ShippingMethodOutputSerializer(many=True),
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="No `country`, or not a known ISO 3166-1 alpha-2 code: `{country: [messages]}`.",
+            ),
+        },
+        auth=[],
+    )
+    def get(self, request):
+        """The active shipping methods that serve a country, cheapest first (the checkout's own list, priced for the
+        lightest parcel); an empty list when none serves it, e.g. a country the shop does not ship to."""
+        query = ShippingMethodQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        options = shipping_options(country=query.validated_data["country"])
+        return Response(ShippingMethodOutputSerializer(options, many=True).data)
+
+
+# Reads and writes of discount codes. pricing has no services or selectors for managing codes (the admin edits them
+# through Django's ModelAdmin), so the API keeps these few here: the model's own full_clean() is the rule book.
+
+
+def _code_by_id(code_id: str) -> DiscountCode:
+    code = DiscountCode.objects.filter(pk=code_id).first()
+    if code is None:
+        raise Http404("No such discount code.")
+    return code
+
+
+def _category_slugs(codes: list[DiscountCode]) -> dict[str, list[str]]:
+    """{code id: sorted category slugs} for these codes, in two queries (no prefetch_related on MongoDB)."""
+    if not codes:
+        return {}
+    links = DiscountCode.categories.through.objects.filter(discountcode_id__in=[code.pk for code in codes])
+    rows = list(links.values_list("discountcode_id", "category_id"))
+    if not rows:
+        return {}
+    slug_of = {category.pk: category.slug for category in category_list()}
+    slugs: dict[str, list[str]] = {}
+    for code_id, category_id in rows:
+        slugs.setdefault(str(code_id), []).append(slug_of[category_id])
+    return {code_id: sorted(found) for code_id, found in slugs.items()}
+
+
+def _render(code: DiscountCode) -> dict:
+    return DiscountCodeOutputSerializer(code, context={"category_slugs": _category_slugs([code])}).data
+
+
+@unit_of_work
+def _store_code(*, code: DiscountCode, fields: dict, categories: list | None) -> DiscountCode:
+    for name, value in fields.items():
+        setattr(code, name, value)
+    code.full_clean()  # the field rules and DiscountCode.clean(): value range, dates, upper-case, unique
+    code.save()
+    if categories is not None:
+        code.categories.set(categories)
+    code.refresh_from_db()  # as stored: MongoDB keeps milliseconds of created_at, and GET must show the same
+    return code
+
+
+def _save_code(*, code: DiscountCode, data: DiscountCodeInputSerializer) -> DiscountCode:
+    """Sets the validated fields on the code and stores it. Raises: ValidationError under the API's field names."""
+    categories = data.validated_data.get("categories")
+    try:
+        return _store_code(code=code, fields=data.model_fields(), categories=categories)
+    except DjangoValidationError as err:
+        detail = err.message_dict if hasattr(err, "error_dict") else {"non_field_errors": err.messages}
+        raise serializers.ValidationError(
+            {API_FIELD_NAMES.get(key, key): value for key, value in detail.items()}
+        ) from err
+    except IntegrityError as err:  # the same code created meanwhile, after full_clean() checked
+        raise serializers.ValidationError({"code": ["A discount code with this code already exists."]}) from err
+
+
+@unit_of_work
+def _delete_code(*, code: DiscountCode) -> None:
+    code.delete()
+
+
+class DiscountCodeCollectionApi(ShopApi):
+    permission_classes = [IsShopStaff]
+
+    @extend_schema(
+        tags=DISCOUNT_CODES,
+        operation_id="discount_codes_list",
+        responses={200: paginated(DiscountCodeOutputSerializer), **errors(401, 403, 404)},
+    )
+    def get(self, request):
+        """Every discount code, by code (staff only); `page` past the end is a 404."""
+        paginator = ShopPagination()
+        page = paginator.paginate_queryset(DiscountCode.objects.order_by("code", "pk"), request, view=self)
+        context = {"category_slugs": _category_slugs(page)}
+        return paginator.get_paginated_response(DiscountCodeOutputSerializer(page, many=True, context=context).data)
+
+    @extend_schema(
+        tags=DISCOUNT_CODES,
+        operation_id="discount_codes_create",
+        request=DiscountCodeInputSerializer,
+        responses={201: DiscountCodeOutputSerializer, **errors(400, 401, 403, 415)},
+    )
+    def post(self, request):
+        """A new discount code (staff only). Its rules are the admin's: a percentage from 1 to 100, a fixed amount of
+        at least 1, the end after the start, a code no other has (in any case)."""
+        data = DiscountCodeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        code = _save_code(code=DiscountCode(), data=data)
+        return Response(_render(code), status=status.HTTP_201_CREATED)
+
+
+class DiscountCodeDetailApi(ShopApi):
+    permission_classes = [IsShopStaff]
+
+    @extend_schema(
+        tags=DISCOUNT_CODES,
+        operation_id="discount_codes_retrieve",
+        parameters=[CODE_ID],
+        responses={200: DiscountCodeOutputSerializer, **errors(401, 403, 404)},
+    )
+    def get(self, request, code_id: str):
+        """One discount code (staff only)."""
+        return Response(_render(_code_by_id(code_id)))
+
+    @extend_schema(
+        tags=DISCOUNT_CODES,
+        operation_id="discount_codes_update",
+        parameters=[CODE_ID],
+        request=DiscountCodeInputSerializer,
+        responses={200: DiscountCodeOutputSerializer, **errors(400, 401, 403, 404, 415)},
+    )
+    def put(self, request, code_id: str):
+        """Changes the code (`code` and `kind` required; fields left out keep their value). `used_count` is
+        read-only."""
+        return self._update(request, code_id, partial=False)
+
+    @extend_schema(
+        tags=DISCOUNT_CODES,
+        operation_id="discount_codes_partial_update",
+        parameters=[CODE_ID],
+        request=DiscountCodeInputSerializer(partial=True),
+        responses={200: DiscountCodeOutputSerializer, **errors(400, 401, 403, 404, 415)},
+    )
+    def patch(self, request, code_id: str):
+        """Changes some of the code's fields."""
+        return self._update(request, code_id, partial=True)
+
+    def _update(self, request, code_id: str, *, partial: bool) -> Response:
+        code = _code_by_id(code_id)
+        data = DiscountCodeInputSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        return Response(_render(_save_code(code=code, data=data)))
+
+    @extend_schema(
+        tags=DISCOUNT_CODES,
+        operation_id="discount_codes_destroy",
+        parameters=[CODE_ID],
+        responses={
+            204: OpenApiResponse(description="Deleted."),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="Orders have used the code (`code`: discount_code_in_use): deactivate it instead.",
+            ),
+            **errors(401, 403, 404),
+        },
+    )
+    def delete(self, request, code_id: str):
+        """Deletes a code no order has used; one that orders used is kept for their history (409): deactivate it."""
+        code = _code_by_id(code_id)
+        try:
+            _delete_code(code=code)
+        except ProtectedError as err:
+            raise DiscountCodeInUse(
+                f"Orders have used the code {code.code}, so it cannot be deleted; deactivate it instead "
+                "(is_active false).",
+                discount_code=code.code,
+            ) from err
+        return Response(status=status.HTTP_204_NO_CONTENT)
