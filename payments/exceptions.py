@@ -36,3 +36,20 @@ class InvalidPaymentLink(PaymentError):
 
 class RefundNotPossible(PaymentError):
     code = "refund_not_possible"
+
+
+class RefundGatewayUnavailable(PaymentError):
+    """The gateway did not answer: the refund stays under way and the worker finishes it (the API answers 503)."""
+
+    code = "refund_gateway_unavailable"
+    message = (
+        "The payment provider did not answer. The refund is recorded and will be completed automatically: "
+        "do not send it again."
+    )
+
+
+class RefundGatewayRefused(PaymentError):
+    """The gateway refused the refund: it failed and its amount went back to the order (the API answers 502)."""
+
+    code = "refund_gateway_refused"
+    message = "The payment provider refused the refund; nothing was refunded. Staff can see why on the order."

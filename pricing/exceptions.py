@@ -18,3 +18,10 @@ class ShippingUnavailable(PricingError):
 
     code = "shipping_unavailable"
     message = "We cannot ship this cart there."
+
+
+class DiscountCodeInUse(PricingError):
+    """Orders used the code (their redemptions protect it): it can be deactivated, not deleted (the API answers 409)."""
+
+    code = "discount_code_in_use"
+    message = "Orders have used this code, so it cannot be deleted; deactivate it instead (is_active false)."

@@ -17,9 +17,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from catalog.models import TaxClass
+from catalog.models import Category, TaxClass
 from pricing.exceptions import DiscountRefused, ShippingUnavailable
 from pricing.models import DiscountCode, DiscountKind, DiscountRedemption, ShippingMethod, TaxRate, WeightTier
 from shop.fragments import version_token
@@ -291,3 +292,26 @@ def price(
         total_minor=total,
         taxes=tuple(sorted(((rate, amount) for rate, amount in by_rate.items() if amount), reverse=True)),
     )
+
+
+def discount_code_by_id(*, code_id: object) -> DiscountCode | None:
+    """A code by primary key; None for an unknown or malformed id."""
+    try:
+        return DiscountCode.objects.filter(pk=code_id).first()
+    except (ValueError, TypeError, ValidationError):
+        return None
+
+
+def category_slugs_of(*, codes: list[DiscountCode]) -> dict[str, list[str]]:
+    """{code id: sorted slugs of the categories it is limited to}, in two queries (no prefetch_related on MongoDB)."""
+    if not codes:
+        return {}
+    links = DiscountCode.categories.through.objects.filter(discountcode_id__in=[code.pk for code in codes])
+    rows = list(links.values_list("discountcode_id", "category_id"))
+    if not rows:
+        return {}
+    slug_of = dict(Category.objects.filter(pk__in={row[1] for row in rows}).values_list("pk", "slug"))
+    slugs: dict[str, list[str]] = {}
+    for code_id, category_id in rows:
+        slugs.setdefault(str(code_id), []).append(slug_of[category_id])
+    return {code_id: sorted(found) for code_id, found in slugs.items()}

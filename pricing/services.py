@@ -1,11 +1,12 @@
 """Writes on pricing: a discount code's uses, counted by conditional updates so that however many buyers race for
 the last use, exactly as many orders as the limit allows get it. Called inside the order's unit of work."""
 
-from django.db.models import F, Q
+from django.db.models import F, ProtectedError, Q
 from django.utils import timezone
 
-from pricing.exceptions import DiscountRefused
+from pricing.exceptions import DiscountCodeInUse, DiscountRefused
 from pricing.models import DiscountCode, DiscountRedemption
+from shop.db import unit_of_work
 
 
 def redeem_code(*, code: str, order_number: str, email: str) -> None:
@@ -41,3 +42,30 @@ def release_code(*, order_number: str) -> bool:
         return False
     DiscountCode.objects.filter(pk=redemption.code_id, used_count__gt=0).update(used_count=F("used_count") - 1)
     return True
+
+
+@unit_of_work
+def save_discount_code(*, code: DiscountCode, fields: dict, categories: list | None = None) -> DiscountCode:
+    """Sets `fields` on a new or stored code and stores it, validated by the model (value range, dates, upper-case,
+    unique); `categories` (when given) replaces the categories it is limited to.
+    Raises: ValidationError; IntegrityError when the same code was created meanwhile."""
+    for name, value in fields.items():
+        setattr(code, name, value)
+    code.full_clean()
+    code.save()
+    if categories is not None:
+        code.categories.set(categories)
+    code.refresh_from_db()  # as stored: MongoDB keeps milliseconds of created_at
+    return code
+
+
+@unit_of_work
+def delete_discount_code(*, code: DiscountCode) -> None:
+    """Raises: DiscountCodeInUse when orders used it (deactivate it instead)."""
+    try:
+        code.delete()
+    except ProtectedError as error:
+        raise DiscountCodeInUse(
+            f"Orders have used the code {code.code}, so it cannot be deleted; deactivate it instead (is_active false).",
+            discount_code=code.code,
+        ) from error

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from orders.models import Order, Refund, RefundStatus
 from orders.selectors import order_by_id
-from payments.exceptions import PaymentGatewayError
+from payments.exceptions import PaymentGatewayError, RefundGatewayRefused, RefundGatewayUnavailable
 from payments.services import refund_payment
 from shop.api import (
     ErrorSerializer,
@@ -29,30 +29,12 @@ from shop.api import (
     optional_slash,
     pk_parameter,
 )
-from shop.exceptions import ShopError
 
 logger = logging.getLogger(__name__)
 
 MAX_AMOUNT_MINOR = 100_000_000
 MAX_QUANTITY = 1_000_000
 MAX_LINES = 100
-
-
-class RefundGatewayUnavailable(ShopError):
-    """The gateway did not answer: the refund stays under way and the worker finishes it (the API answers 503)."""
-
-    code = "refund_gateway_unavailable"
-    message = (
-        "The payment provider did not answer. The refund is recorded and will be completed automatically: "
-        "do not send it again."
-    )
-
-
-class RefundGatewayRefused(ShopError):
-    """The gateway refused the refund: it failed and its amount went back to the order (the API answers 502)."""
-
-    code = "refund_gateway_refused"
-    message = "The payment provider refused the refund; nothing was refunded. Staff can see why on the order."
 
 
 class RefundLineInputSerializer(StrictSerializer):

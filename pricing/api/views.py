@@ -1,6 +1,5 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.db.models import ProtectedError
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -8,7 +7,6 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from catalog.selectors import category_list
 from pricing.api.serializers import (
     DiscountCodeInputSerializer,
     DiscountCodeOutputSerializer,
@@ -16,7 +14,8 @@ from pricing.api.serializers import (
     ShippingMethodQuerySerializer,
 )
 from pricing.models import DiscountCode
-from pricing.selectors import shipping_options
+from pricing.selectors import category_slugs_of, discount_code_by_id, shipping_options
+from pricing.services import delete_discount_code, save_discount_code
 from shop.api import (
     ErrorSerializer,
     IsShopStaff,
@@ -26,20 +25,11 @@ from shop.api import (
     paginated,
     pk_parameter,
 )
-from shop.db import unit_of_work
-from shop.exceptions import ShopError
 
 SHIPPING = ["shipping"]
 DISCOUNT_CODES = ["discount-codes"]
 CODE_ID = pk_parameter("code_id", "The discount code's id.")
 API_FIELD_NAMES = {"min_subtotal_minor": "min_subtotal", "__all__": "non_field_errors"}
-
-
-class DiscountCodeInUse(ShopError):
-    """Orders used the code (their redemptions protect it): it can be deactivated, not deleted (the API answers 409)."""
-
-    code = "discount_code_in_use"
-    message = "Orders have used this code, so it cannot be deleted; deactivate it instead (is_active false)."
 
 
 class ShippingMethodListApi(ShopApi):
@@ -67,53 +57,22 @@ class ShippingMethodListApi(ShopApi):
         return Response(ShippingMethodOutputSerializer(options, many=True).data)
 
 
-# Reads and writes of discount codes. pricing has no services or selectors for managing codes (the admin edits them
-# through Django's ModelAdmin), so the API keeps these few here: the model's own full_clean() is the rule book.
-
-
 def _code_by_id(code_id: str) -> DiscountCode:
-    code = DiscountCode.objects.filter(pk=code_id).first()
+    code = discount_code_by_id(code_id=code_id)
     if code is None:
         raise Http404("No such discount code.")
     return code
 
 
-def _category_slugs(codes: list[DiscountCode]) -> dict[str, list[str]]:
-    """{code id: sorted category slugs} for these codes, in two queries (no prefetch_related on MongoDB)."""
-    if not codes:
-        return {}
-    links = DiscountCode.categories.through.objects.filter(discountcode_id__in=[code.pk for code in codes])
-    rows = list(links.values_list("discountcode_id", "category_id"))
-    if not rows:
-        return {}
-    slug_of = {category.pk: category.slug for category in category_list()}
-    slugs: dict[str, list[str]] = {}
-    for code_id, category_id in rows:
-        slugs.setdefault(str(code_id), []).append(slug_of[category_id])
-    return {code_id: sorted(found) for code_id, found in slugs.items()}
-
-
 def _render(code: DiscountCode) -> dict:
-    return DiscountCodeOutputSerializer(code, context={"category_slugs": _category_slugs([code])}).data
-
-
-@unit_of_work
-def _store_code(*, code: DiscountCode, fields: dict, categories: list | None) -> DiscountCode:
-    for name, value in fields.items():
-        setattr(code, name, value)
-    code.full_clean()  # the field rules and DiscountCode.clean(): value range, dates, upper-case, unique
-    code.save()
-    if categories is not None:
-        code.categories.set(categories)
-    code.refresh_from_db()  # as stored: MongoDB keeps milliseconds of created_at, and GET must show the same
-    return code
+    return DiscountCodeOutputSerializer(code, context={"category_slugs": category_slugs_of(codes=[code])}).data
 
 
 def _save_code(*, code: DiscountCode, data: DiscountCodeInputSerializer) -> DiscountCode:
     """Sets the validated fields on the code and stores it. Raises: ValidationError under the API's field names."""
     categories = data.validated_data.get("categories")
     try:
-        return _store_code(code=code, fields=data.model_fields(), categories=categories)
+        return save_discount_code(code=code, fields=data.model_fields(), categories=categories)
     except DjangoValidationError as err:
         detail = err.message_dict if hasattr(err, "error_dict") else {"non_field_errors": err.messages}
         raise serializers.ValidationError(
@@ -121,11 +80,6 @@ def _save_code(*, code: DiscountCode, data: DiscountCodeInputSerializer) -> Disc
         ) from err
     except IntegrityError as err:  # the same code created meanwhile, after full_clean() checked
         raise serializers.ValidationError({"code": ["A discount code with this code already exists."]}) from err
-
-
-@unit_of_work
-def _delete_code(*, code: DiscountCode) -> None:
-    code.delete()
 
 
 class DiscountCodeCollectionApi(ShopApi):
@@ -140,7 +94,7 @@ class DiscountCodeCollectionApi(ShopApi):
         """Every discount code, by code (staff only); `page` past the end is a 404."""
         paginator = ShopPagination()
         page = paginator.paginate_queryset(DiscountCode.objects.order_by("code", "pk"), request, view=self)
-        context = {"category_slugs": _category_slugs(page)}
+        context = {"category_slugs": category_slugs_of(codes=list(page))}
         return paginator.get_paginated_response(DiscountCodeOutputSerializer(page, many=True, context=context).data)
 
     @extend_schema(
@@ -215,13 +169,5 @@ class DiscountCodeDetailApi(ShopApi):
     )
     def delete(self, request, code_id: str):
         """Deletes a code no order has used; one that orders used is kept for their history (409): deactivate it."""
-        code = _code_by_id(code_id)
-        try:
-            _delete_code(code=code)
-        except ProtectedError as err:
-            raise DiscountCodeInUse(
-                f"Orders have used the code {code.code}, so it cannot be deleted; deactivate it instead "
-                "(is_active false).",
-                discount_code=code.code,
-            ) from err
+        delete_discount_code(code=_code_by_id(code_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
