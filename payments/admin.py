@@ -80,7 +80,7 @@ def refund_skip_reason(err: ShopError) -> str:
 
 
 def gateway_detail(err: PaymentGatewayError) -> str:
-    return err.extra.get("detail") or err.extra.get("gateway_error") or err.message
+    return err.detail or err.message
 
 
 @admin.register(Order)

@@ -8,15 +8,18 @@ class PaymentError(ShopError):
 class PaymentGatewayError(PaymentError):
     """The gateway failed or could not be reached (logged; the shopper sees this generic message).
 
-    `retryable` says whether the same attempt may be tried again with the same idempotency key.
+    `retryable` says whether the same attempt may be tried again with the same idempotency key. `detail` is the
+    provider's own words, for the log and for staff (an order's flag, the admin): never in `extra`, which clients
+    see (it may name a key, an account or a card).
     """
 
     code = "payment_gateway_error"
     message = "We could not reach the payment provider. Your order is saved: please try paying again in a minute."
 
-    def __init__(self, message: str | None = None, *, retryable: bool = True, **extra) -> None:
+    def __init__(self, message: str | None = None, *, retryable: bool = True, detail: str = "", **extra) -> None:
         super().__init__(message, **extra)
         self.retryable = retryable
+        self.detail = detail
 
 
 class OrderNotPayable(PaymentError):

@@ -107,7 +107,7 @@ def _gateway_error(action: str, exc: stripe.StripeError) -> PaymentGatewayError:
     """Stripe's error as our own, logged; retryable only when repeating the same request may succeed."""
     retryable = isinstance(exc, (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError))
     logger.warning("Stripe %s failed (%s): %s", action, type(exc).__name__, exc)
-    return PaymentGatewayError(retryable=retryable, gateway_error=type(exc).__name__, detail=str(exc))
+    return PaymentGatewayError(retryable=retryable, detail=f"{type(exc).__name__}: {exc}")
 
 
 class StripeGateway:

@@ -423,7 +423,7 @@ def carry_out_refund(*, refund: Refund) -> None:
         )
     except PaymentGatewayError as err:
         if not err.retryable:
-            fail_refund(refund=refund, reason=err.extra.get("detail") or err.message)
+            fail_refund(refund=refund, reason=err.detail or err.message)
         raise
     checkpoint("refund.gateway_refunded")
     _record_refund_done(refund=refund, payment=payment, reference=reference)

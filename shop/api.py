@@ -14,7 +14,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -24,6 +23,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from shop.converters import PkConverter
 from shop.exceptions import ShopBusy, ShopError
+from shop.parsers import JSONParser
 
 # The status each refusal answers with, by the stable `code` of its ShopError (shop imports no app, so codes, not
 # classes). A code that is not listed is a plain bad request (400).

@@ -1,0 +1,19 @@
+"""The findings of the outside probe (issue 14), each replayed as the probe sent it: every one must get the safe
+answer."""
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("path", ["/api/auth/login", "/api/auth/signup", "/api/items", "/api/orders"])
+def test_deeply_nested_json_is_a_400_not_a_500(path):
+    """Finding 7: `[` x 50,000 on any API route, unauthenticated."""
+    client = Client(raise_request_exception=False)
+    response = client.post(path, data="[" * 50_000, content_type="application/json")
+
+    assert response.status_code in (400, 401, 403)
+    assert response["Content-Type"].startswith("application/json")
+    if response.status_code == 400:
+        assert "nested too deeply" in response.json()["detail"]
