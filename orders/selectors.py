@@ -206,11 +206,19 @@ def revenue(*, since: date, until: date, seller=None) -> Revenue:
             amount=Sum("total_minor"), refunded=Sum("refunded_minor"), orders=Count("pk")
         )
     else:
-        grouped = rows.values(status=F("order__status")).annotate(
-            amount=Sum("line_total_minor"), refunded=Sum("refunded_minor"), orders=Count("order_id", distinct=True)
+        # A seller's share is what the buyers paid for their lines (after discount, with VAT added on top where it
+        # was), the same basis as the lines' refunds; amount refunds of a whole order stay with the shop's figures.
+        grouped = rows.values(status=F("order__status"), include_tax=F("order__prices_include_tax")).annotate(
+            line=Sum("line_total_minor"),
+            discount=Sum("discount_minor"),
+            tax=Sum("tax_minor"),
+            refunded=Sum("refunded_minor"),
+            orders=Count("order_id", distinct=True),
         )
     gross = refunded = orders = refunded_orders = 0
     for row in grouped.order_by():
+        if seller is not None:
+            row["amount"] = row["line"] - row["discount"] + (0 if row["include_tax"] else row["tax"])
         gross += row["amount"] or 0
         refunded += row["refunded"] or 0  # partial refunds too
         orders += row["orders"]

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError
-from django.db.models import F
+from django.db.models import F, Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -59,7 +59,7 @@ from pricing.selectors import Breakdown, price
 from pricing.services import redeem_code, release_code
 from shop.db import TransientError, checkpoint, unit_of_work
 from shop.exceptions import ShopError
-from shop.money import format_money, fraction_of
+from shop.money import allocate, format_money, fraction_of
 
 logger = logging.getLogger(__name__)
 
@@ -388,7 +388,7 @@ def mark_order_paid(*, order: Order) -> Order:
     try:
         _move(order=order, to=OrderStatus.PAID)
     except IllegalTransition:
-        if order.status in (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.REFUNDED):
+        if order.status in (*REFUNDABLE, OrderStatus.REFUNDED):  # paid already, or further along
             return order
         raise
     checkpoint("mark_order_paid.status_changed")
@@ -481,10 +481,8 @@ def reserve_refund(
             requested=OrderStatus.REFUNDED,
         )
     if in_full:
-        remaining = OrderLine.objects.filter(order_id=order.pk).values_list("pk", "quantity", "refunded_quantity")
-        lines = [(pk, quantity - refunded) for pk, quantity, refunded in remaining if quantity > refunded]
-        refunded_lines = _reserve_refund_lines(order, lines)
         amount = order.total_minor - order.refunded_minor
+        refunded_lines = _reserve_rest_of_lines(order, amount)
     elif (not lines) == (amount_minor is None):
         raise RefundRefused("Choose the lines to refund, or an amount; not both.")
     else:
@@ -510,6 +508,25 @@ def reserve_refund(
     )
     refund_requested.send(sender=Order, refund=refund)
     return refund
+
+
+def _reserve_rest_of_lines(order: Order, amount: int) -> list[tuple[OrderLine, int, int]]:
+    """Every unit not refunded yet, for a refund of all the money left (`amount`): the lines' shares are what is left
+    of what was paid for each, scaled down exactly (`allocate`) when earlier amount refunds already gave part back."""
+    lines = [line for line in OrderLine.objects.filter(order_id=order.pk) if line.quantity > line.refunded_quantity]
+    for line in lines:
+        line.order = order
+    left = [max(line.paid_minor - line.refunded_minor, 0) for line in lines]
+    shares = allocate(min(amount, sum(left)), left)
+    reserved = []
+    for line, share in zip(lines, shares, strict=True):
+        units = line.quantity - line.refunded_quantity
+        if not OrderLine.objects.filter(pk=line.pk, refunded_quantity=line.refunded_quantity).update(
+            refunded_quantity=F("refunded_quantity") + units, refunded_minor=F("refunded_minor") + share
+        ):
+            raise TransientError("an order line was refunded meanwhile")  # the unit runs again, on fresh rows
+        reserved.append((line, units, share))
+    return reserved
 
 
 def _reserve_refund_lines(order: Order, lines) -> list[tuple[OrderLine, int, int]]:
@@ -568,7 +585,10 @@ def complete_refund(*, refund: Refund, reference: str = "") -> bool:
             .exists()
         ):
             Order.objects.filter(pk=order.pk).update(restocked_at=now)
-    in_full = order.refunded_minor >= order.total_minor
+    # Refunded in full once the money that went back covers the total: refunds still under way do not count (one
+    # may yet fail and give its amount back to the order).
+    done = Refund.objects.filter(order_id=order.pk, status=RefundStatus.DONE).aggregate(total=Sum("amount_minor"))
+    in_full = (done["total"] or 0) >= order.total_minor
     if order.status != OrderStatus.REFUNDED:
         _move(order=order, to=OrderStatus.REFUNDED if in_full else OrderStatus.PARTIALLY_REFUNDED)
     return True

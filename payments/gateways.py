@@ -91,7 +91,9 @@ class SessionInfo:
 
     @property
     def is_paid(self) -> bool:
-        return self.payment_status == "paid"
+        # A session whose total is 0 (a 100% code, free shipping) completes as "no payment required": nothing is
+        # owed, so it counts as paid (the amount check still compares 0 with the order's total).
+        return self.payment_status in ("paid", "no_payment_required")
 
 
 class PaymentGateway(Protocol):

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urljoin
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -433,8 +434,13 @@ def carry_out_refund(*, refund: Refund) -> None:
 def _record_refund_done(*, refund: Refund, payment: Payment, reference: str) -> None:
     if not complete_refund(refund=refund, reference=reference):
         return
-    refunded = Payment.objects.filter(pk=payment.pk).values_list("amount_refunded_minor", flat=True).first() or 0
-    total = refunded + refund.amount_minor
+    # What went back: the order's refunds done, or more if the gateway reported more (its charge.refunded webhook may
+    # have come first and recorded this very refund already).
+    done = Refund.objects.filter(order_id=refund.order_id, status=RefundStatus.DONE).aggregate(
+        total=Sum("amount_minor")
+    )
+    reported = Payment.objects.filter(pk=payment.pk).values_list("amount_refunded_minor", flat=True).first() or 0
+    total = max(done["total"] or 0, reported)
     Payment.objects.filter(pk=payment.pk).update(amount_refunded_minor=total, updated_at=timezone.now())
     if total >= payment.amount_minor:
         _set_status(payment, to=PaymentStatus.REFUNDED, sources=[PaymentStatus.PAID], amount_refunded_minor=total)

@@ -175,7 +175,7 @@ def check_code(*, code: DiscountCode, subtotal_minor: int, eligible_minor: int, 
     if subtotal_minor < code.min_subtotal_minor:
         minimum = format_money(code.min_subtotal_minor)
         _refuse(code, "below_minimum", f"The code {code.code} needs goods worth at least {minimum}.")
-    if not eligible_minor and code.kind != DiscountKind.FREE_SHIPPING:
+    if not eligible_minor:  # (a free-shipping code limited to categories too: none of them in the cart)
         _refuse(code, "not_for_these_items", f"The code {code.code} is not for the items in your cart.")
 
 
