@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 from shop.release import release_key
 
@@ -43,3 +44,10 @@ def test_a_release_named_by_the_deployment_is_the_key(settings):
         assert _key() == "3f9c2ab"
     finally:
         release_key.cache_clear()
+
+
+def test_every_app_of_the_project_is_part_of_the_release():
+    from shop.release import _code_dirs
+
+    names = {folder.name for folder in _code_dirs(Path("/base"))}
+    assert {"templates", "shop", "accounts", "catalog", "pricing", "cart", "orders", "payments"} <= names
