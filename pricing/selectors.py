@@ -96,28 +96,57 @@ def shop_country() -> str:
     return settings.SHOP_COUNTRY
 
 
+# Rates and shipping methods, kept per process under the prices' version (`pricing_version`): every checkout prices
+# the cart several times, and these rows change rarely. Without a shared cache there is no version: read each time.
+_MEMO: dict = {}
+_MEMO_SIZE = 512
+
+
+def _memo(name: str, load):
+    version = pricing_version()
+    if version is None:
+        return load()
+    key = (name, version)
+    if key not in _MEMO:
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.clear()
+        _MEMO[key] = load()
+    return _MEMO[key]
+
+
 def tax_rates(*, country: str) -> dict[str, int]:
-    """The country's rate per tax class, in basis points (zero for a class it has no rate for). One query."""
-    rates = dict(TaxRate.objects.filter(country=country.upper()).values_list("tax_class", "rate_bp"))
-    rates[TaxClass.ZERO] = 0
-    return rates
+    """The country's rate per tax class, in basis points (zero for a class it has no rate for)."""
+    country = country.upper()
+
+    def load() -> dict[str, int]:
+        rates = dict(TaxRate.objects.filter(country=country).values_list("tax_class", "rate_bp"))
+        rates[TaxClass.ZERO] = 0
+        return rates
+
+    return dict(_memo(f"rates:{country}", load))
+
+
+def _active_methods() -> list[tuple[ShippingMethod, list[str], list[WeightTier]]]:
+    """Every active method with its zone's countries and its weight tiers (lightest first). Two queries."""
+
+    def load():
+        methods = list(ShippingMethod.objects.filter(is_active=True).select_related("zone"))
+        tiers_of: dict = {}
+        for tier in WeightTier.objects.filter(method__in=[method.pk for method in methods]) if methods else ():
+            tiers_of.setdefault(tier.method_id, []).append(tier)
+        return [(method, method.zone.country_list, tiers_of.get(method.pk, [])) for method in methods]
+
+    return _memo("methods", load)
 
 
 def shipping_options(*, country: str, weight_grams: int = 0, goods_minor: int = 0) -> list[ShippingOption]:
     """The active methods that serve `country` for a parcel of this weight, cheapest first, priced for goods worth
-    `goods_minor` (after discount; a method is free from its threshold on). Two queries."""
+    `goods_minor` (after discount; a method is free from its threshold on)."""
     country = country.upper()
-    methods = [
-        method
-        for method in ShippingMethod.objects.filter(is_active=True).select_related("zone")
-        if country in method.zone.country_list
-    ]
-    tiers_of: dict = {}
-    for tier in WeightTier.objects.filter(method__in=[method.pk for method in methods]) if methods else ():
-        tiers_of.setdefault(tier.method_id, []).append(tier)  # ordered by weight
     options = []
-    for method in methods:
-        tiers = tiers_of.get(method.pk, [])
+    for method, countries, tiers in _active_methods():
+        if country not in countries:
+            continue
         price = method.price_minor
         if tiers:
             fitting = [tier for tier in tiers if weight_grams <= tier.up_to_grams]
@@ -262,7 +291,7 @@ def price(
             )
     elif options:
         shipping = options[0]
-    elif need_shipping and lines and ShippingMethod.objects.filter(is_active=True).exists():
+    elif need_shipping and lines and _active_methods():
         # (A shop with no shipping methods at all charges none: it has not set shipping up.)
         raise ShippingUnavailable("Sorry, we cannot ship this cart to that country.", country=country)
     free_shipping = discount is not None and discount.kind == DiscountKind.FREE_SHIPPING

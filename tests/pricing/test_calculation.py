@@ -182,3 +182,19 @@ def test_unknown_code_and_per_customer_limit(items, rates, zones):
 def test_nothing_to_ship_costs_nothing(rates, zones):
     breakdown = price(lines=[], country="DE")
     assert breakdown.shipping is None and breakdown.total_minor == 0
+
+
+def test_a_rate_or_a_method_staff_change_prices_the_next_cart(items, rates, zones):
+    from pricing.models import TaxRate
+
+    lines = [Line(items["kettle"], 1)]
+    assert price(lines=lines, country="DE").lines[0].tax_rate_bp == 1900  # now kept per process
+
+    rate = TaxRate.objects.get(country="DE", tax_class="standard")
+    rate.rate_bp = 2000  # as the admin saves it
+    rate.save()
+    zones["standard"].price_minor = 590
+    zones["standard"].save()
+
+    breakdown = price(lines=lines, country="DE")
+    assert breakdown.lines[0].tax_rate_bp == 2000 and breakdown.shipping_minor == 590
