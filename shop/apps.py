@@ -7,4 +7,6 @@ class ShopConfig(AppConfig):
 
     def ready(self) -> None:
         # System checks, and the outbox handlers of the shop itself, register themselves on import.
-        from shop import checks, fragments, mail  # noqa: F401
+        from shop import checks, csrf, fragments, mail  # noqa: F401
+
+        csrf.install()
