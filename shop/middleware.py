@@ -1,6 +1,8 @@
 """Middleware of the shop's own."""
 
+from django.conf import settings
 from django.template.backends.utils import csrf_input
+from django.utils.cache import patch_cache_control
 
 from shop.fragments import CSRF_PLACEHOLDER
 
@@ -30,3 +32,32 @@ class CsrfFieldMiddleware:
             if response.has_header("Content-Length"):
                 response["Content-Length"] = str(len(response.content))
         return response
+
+
+class PrivacyHeadersMiddleware:
+    """First in the stack, so it sees every answer (cached anonymous pages included):
+
+    - `Cache-Control: private, no-store` on answers personal to a visitor (signed in, or with a session: a cart, a
+      guest's order) and on every API answer, unless the view chose its own: no shared cache or browser history
+      keeps a buyer's page;
+    - `Permissions-Policy` (`settings.PERMISSIONS_POLICY`): browser features no page of the shop uses stay off.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Cache-Control" not in response and self._is_personal(request):
+            patch_cache_control(response, private=True, no_store=True)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+    @staticmethod
+    def _is_personal(request) -> bool:
+        user = getattr(request, "user", None)
+        return (
+            request.path_info.startswith("/api/")
+            or settings.SESSION_COOKIE_NAME in request.COOKIES
+            or bool(user is not None and user.is_authenticated)
+        )

@@ -109,6 +109,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "shop.middleware.PrivacyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -330,8 +331,14 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "form-action": ["'self'", "https://checkout.stripe.com"],
         "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],  # no <base> tag may redirect the page's relative links
+        "object-src": ["'none'"],
     }
 }
+# Browser features no page of the shop uses (shop.middleware.PrivacyHeadersMiddleware sends it with every answer).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
+)
 
 # The JSON API: JWT for clients, the browser session too; one exception handler (shop/api.py).
 REST_FRAMEWORK = {

@@ -17,3 +17,20 @@ def test_deeply_nested_json_is_a_400_not_a_500(path):
     assert response["Content-Type"].startswith("application/json")
     if response.status_code == 400:
         assert "nested too deeply" in response.json()["detail"]
+
+
+def test_hardening_headers_and_private_answers(client, user, make_item):
+    """Finding 12 (in part): a Permissions-Policy, CSP `base-uri`, and `Cache-Control: private, no-store` on personal
+    pages and API answers; shared catalog pages stay cacheable."""
+    item = make_item(stock=3)
+    anonymous = Client().get(item.get_absolute_url())
+    assert "base-uri 'none'" in anonymous["Content-Security-Policy"]
+    assert "camera=()" in anonymous["Permissions-Policy"]
+    assert "no-store" not in anonymous.get("Cache-Control", "")
+
+    client.force_login(user)
+    for path in ("/orders/", "/cart/", item.get_absolute_url(), "/api/items"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert {"private", "no-store"} <= {part.strip() for part in response["Cache-Control"].split(",")}, path
+        assert "camera=()" in response["Permissions-Policy"]
