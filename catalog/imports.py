@@ -312,6 +312,9 @@ def _parse(line: int, record: dict, *, categories: dict) -> tuple[_Row | None, R
     missing = [name for name in REQUIRED_COLUMNS if name not in record]
     if missing:
         return None, RowError(line, f"missing {', '.join(missing)}")
+    with_nul = sorted(name for name, value in values.items() if "\x00" in value)
+    if with_nul:
+        problems.append(f"{', '.join(with_nul)} holds a NUL character")
     for name in ("sku", "title"):
         if not values[name]:
             problems.append(f"{name} is empty")
@@ -326,9 +329,9 @@ def _parse(line: int, record: dict, *, categories: dict) -> tuple[_Row | None, R
     if stock is None or isinstance(record["stock"], bool):
         problems.append(f"bad stock {values['stock']!r} (expected a whole number)")
     elif stock < 0:
-        problems.append(f"negative stock {stock}")
+        problems.append(f"negative stock {_shortened(values['stock'])}")
     elif stock > MAX_INTEGER:
-        problems.append(f"stock {stock} is too large")
+        problems.append(f"stock {_shortened(values['stock'])} is too large")
     category_id = categories.get(values["category"])
     if category_id is None:
         problems.append(f"unknown category {values['category']!r}")
@@ -359,9 +362,17 @@ def _parse(line: int, record: dict, *, categories: dict) -> tuple[_Row | None, R
     return row, None
 
 
+def _shortened(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def _whole_number(text: str) -> int | None:
     sign, digits = (-1, text[1:]) if text.startswith("-") else (1, text)
-    return sign * int(digits) if digits.isascii() and digits.isdigit() else None
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    if len(digits.lstrip("0")) > 18:  # beyond any stock (and, at 4,300 digits, beyond what int() will read)
+        return sign * (MAX_INTEGER + 1)
+    return sign * int(digits)
 
 
 def _flag(value: object) -> bool | str | None:
@@ -479,6 +490,8 @@ def _json_records(handle, chunk_size: int = 1 << 16) -> Iterator[tuple[int, dict
                 if end == len(buffer) and fill():
                     continue
                 break
+            except RecursionError as err:
+                raise ImportFileError(f"line {line}: the JSON is nested too deeply.") from err
             except json.JSONDecodeError as err:
                 # An object cut by the buffer's edge decodes after more is read; no row is ever this long.
                 if len(buffer) - position < MAX_OBJECT_CHARS and fill():

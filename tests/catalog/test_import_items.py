@@ -228,3 +228,28 @@ def test_an_import_that_changes_only_the_price_of_an_item_keeps_its_sales(setup,
     pan.refresh_from_db()
     assert (pan.price_minor, pan.stock) == (200, 3)  # the order's 2 units stay sold
     assert stock_mismatches() == [] and not pan.stock_moves.filter(reason=StockReason.IMPORT).exists()
+
+
+def test_an_absurd_stock_a_nul_and_deeply_nested_json_are_reported_not_crashes(setup, tmp_path, capsys):
+    """Finding 11 of the probe (issue 14): a 5,000-digit stock (beyond Python's int limit) and deeply nested JSON
+    crashed the command; NUL bytes were imported."""
+    rows = [
+        {"sku": "BIG", "title": "Big", "price": "1.00", "stock": "9" * 5000, "category": "cookware"},
+        {"sku": "NEG", "title": "Neg", "price": "1.00", "stock": "-" + "9" * 5000, "category": "cookware"},
+        {"sku": "NUL", "title": "Pan\u0000Lid", "price": "1.00", "stock": "1", "category": "cookware"},
+        {"sku": "OK", "title": "Fine", "price": "1.00", "stock": "1", "category": "cookware"},
+    ]
+    path = write(tmp_path, json.dumps([{"description": "", **row} for row in rows]), name="items.json")
+
+    with pytest.raises(CommandError, match="3 of 4 rows are invalid; nothing was imported"):
+        run(path, "--seller", "sam@example.com")
+
+    errors = capsys.readouterr().err.splitlines()
+    assert errors[0] == "line 1: stock 999999999999999999999999... (5000 characters) is too large"
+    assert errors[1] == "line 1: negative stock -99999999999999999999999... (5001 characters)"
+    assert errors[2] == "line 1: title holds a NUL character"
+    assert not Item.objects.exists()
+
+    nested = write(tmp_path, "[" * 50_000, name="nested.json")
+    with pytest.raises(CommandError, match="nested too deeply"):
+        run(nested, "--seller", "sam@example.com")
