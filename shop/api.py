@@ -116,6 +116,13 @@ class IsShopStaff(BasePermission):
         return is_shop_staff(request.user)
 
 
+class CanReadApiDocs(BasePermission):
+    """The schema and docs: for anyone with `settings.API_DOCS_PUBLIC`, else for staff only."""
+
+    def has_permission(self, request, view) -> bool:
+        return settings.API_DOCS_PUBLIC or is_shop_staff(request.user)
+
+
 class IsSellerOrStaff(BasePermission):
     message = "Only sellers and staff may do this."
 

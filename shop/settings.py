@@ -361,7 +361,12 @@ SIMPLE_JWT = {
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
 }
+# The API's schema and docs (/api/schema/, /api/docs/) for anyone, or only for staff (the default in production).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG)
+# Where the admin lives: somewhere else than /admin/ takes it out of every scanner's first guess.
+ADMIN_PATH = env.str("DJANGO_ADMIN_PATH", default="admin/").strip("/") + "/"
 SPECTACULAR_SETTINGS = {
+    "SERVE_PERMISSIONS": ["shop.api.CanReadApiDocs"],
     "TITLE": "Shop API",
     "DESCRIPTION": "The JSON REST API of the MERN backend the shop descends from.",
     "VERSION": "1.0.0",

@@ -1,15 +1,17 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, register_converter
+from django.urls.converters import get_converters
 
 from shop.converters import PkConverter
 from shop.views import FaviconView, HealthView, LiveView
 
-register_converter(PkConverter, "pk")
+if "pk" not in get_converters():  # once, however often the URLconf is loaded
+    register_converter(PkConverter, "pk")
 
 urlpatterns = [
-    path("admin/dashboard/", include("orders.dashboard")),
-    path("admin/", admin.site.urls),
+    path(f"{settings.ADMIN_PATH}dashboard/", include("orders.dashboard")),
+    path(settings.ADMIN_PATH, admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
     path("health/", HealthView.as_view(), name="health"),

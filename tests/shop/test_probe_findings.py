@@ -34,3 +34,32 @@ def test_hardening_headers_and_private_answers(client, user, make_item):
         assert response.status_code == 200, path
         assert {"private", "no-store"} <= {part.strip() for part in response["Cache-Control"].split(",")}, path
         assert "camera=()" in response["Permissions-Policy"]
+
+
+def test_api_docs_can_be_kept_for_staff_and_the_admin_moved(client, settings, user, staff):
+    """Finding 12 (in part): `/api/docs/` and `/api/schema/` were public in production with no setting; the admin
+    was only at `/admin/`."""
+    import importlib
+
+    from django.urls import clear_url_caches, reverse
+
+    settings.API_DOCS_PUBLIC = False
+    assert client.get("/api/schema/").status_code in (401, 403)
+    client.force_login(user)
+    assert client.get("/api/docs/").status_code == 403
+    client.force_login(staff)
+    assert client.get("/api/schema/").status_code == 200
+
+    import shop.urls
+
+    settings.ADMIN_PATH = "back-office-7f3a/"
+    try:
+        importlib.reload(shop.urls)
+        clear_url_caches()
+        assert reverse("admin:index") == "/back-office-7f3a/"
+        assert client.get("/back-office-7f3a/").status_code == 200
+    finally:
+        settings.ADMIN_PATH = "admin/"
+        importlib.reload(shop.urls)
+        clear_url_caches()
+    assert reverse("admin:index") == "/admin/"
