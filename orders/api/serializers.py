@@ -1,9 +1,9 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orders.forms import COUNTRY_CHOICES
 from orders.models import Order, OrderStatus
 from shop.api import PkField, StrictSerializer
+from shop.countries import shipping_country_choices
 
 
 class OrderLineOutputSerializer(serializers.Serializer):
@@ -97,7 +97,7 @@ class ShippingAddressInputSerializer(StrictSerializer):
     )
     city = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     country = serializers.ChoiceField(
-        choices=[code for code, _ in COUNTRY_CHOICES if code], required=False, allow_blank=True, default=""
+        choices=[code for code, _ in shipping_country_choices() if code], required=False, allow_blank=True, default=""
     )
 
     def validate_postal_code(self, value: str) -> str:
