@@ -11,7 +11,7 @@ from catalog.models import Item
 from catalog.selectors import items_by_ids
 from pricing.exceptions import DiscountRefused
 from pricing.selectors import Breakdown, price
-from shop.fragments import cached_render, version_token
+from shop.fragments import version_token
 
 SESSION_KEY = "cart"
 DISCOUNT_SESSION_KEY = "cart_discount"
@@ -145,20 +145,10 @@ def cart_version(*, owner: CartOwner) -> str | None:
 
 
 def cart_count(*, owner: CartOwner) -> int:
-    """How many units the cart holds, for the navigation badge: no query for a session cart, nor for a stored one
-    whose count is cached under its version; else one."""
+    """How many units the cart holds, for the navigation badge: no query for a session cart, one for a stored one."""
     if not owner.is_stored:
         return sum(session_quantities(session=owner.session).values())
-    version = cart_version(owner=owner)
-    if version is None:
-        return _stored_count(owner.user)
-    return cached_render(
-        name="cart-count", parts=(str(owner.user.pk), version), build=lambda: _stored_count(owner.user)
-    )
-
-
-def _stored_count(user) -> int:
-    return CartLine.objects.filter(cart__user_id=user.pk).aggregate(n=Sum("quantity"))["n"] or 0
+    return CartLine.objects.filter(cart__user_id=owner.user.pk).aggregate(n=Sum("quantity"))["n"] or 0
 
 
 def cart_breakdown(*, cart: CartSummary, country: str | None = None) -> tuple[Breakdown, str]:

@@ -3,42 +3,28 @@ was."""
 
 from django.contrib import messages
 from django.shortcuts import redirect
-from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from cart.forms import CartAddForm, CartItemForm, CartQuantityForm, DiscountCodeForm
-from cart.selectors import CartSummary, cart_breakdown, cart_for, cart_version, owner_for
+from cart.selectors import cart_breakdown, cart_for, cart_version, owner_for
 from cart.services import add_to_cart, apply_discount, empty_cart, remove_discount, remove_from_cart, set_quantity
 from catalog.selectors import ITEMS, STOCK, catalog_version
 from pricing.selectors import pricing_version
 from shop.exceptions import ShopError
-from shop.fragments import cached_render
 from shop.views import CachedPageMixin
 
 
 class CartView(CachedPageMixin, TemplateView):
-    """The cart with current prices and stock. Its body is cached under the cart's and the catalog's versions when
-    they can be read without a query (a shared cache), else rendered for each request."""
+    """The cart with current prices and stock. The whole page is cached under the versions of what it shows (the
+    catalog's items and stock, the cart, the prices) when they can be read without a query (a shared cache)."""
 
     template_name = "cart/cart_detail.html"
-    body_template_name = "cart/partials/_cart_body.html"
     page_cache_name = "cart"
 
-    def _render_body(self, cart: CartSummary) -> dict:
-        breakdown, discount_problem = cart_breakdown(cart=cart)
-        context = {"cart": cart, "breakdown": breakdown, "discount_problem": discount_problem}
-        return {"html": render_to_string(self.body_template_name, context), "count": cart.count}
-
-    def _body(self, owner) -> dict:
-        versions = (catalog_version(ITEMS, STOCK), cart_version(owner=owner), pricing_version())
-        build = lambda: self._render_body(cart_for(owner=owner))  # noqa: E731
-        return build() if None in versions else cached_render(name="cart", parts=versions, build=build)
-
     def page_cache_parts(self, request) -> tuple | None:
-        """With both versions at hand and no message to show, the whole page comes from the cache."""
+        """With every version at hand and no message to show, the whole page comes from the cache."""
         owner = owner_for(request)
         versions = (catalog_version(ITEMS, STOCK), cart_version(owner=owner), pricing_version())
         if None in versions or len(messages.get_messages(request)):
@@ -47,10 +33,11 @@ class CartView(CachedPageMixin, TemplateView):
         return (*versions, viewer)
 
     def get_context_data(self, **kwargs):
-        body = self._body(owner_for(self.request))
-        html = mark_safe(body["html"])  # noqa: S308 (HTML we rendered)
-        # The badge reuses the body's count instead of counting again.
-        return super().get_context_data(body=html, cart_count=body["count"], **kwargs)
+        cart = cart_for(owner=owner_for(self.request))
+        breakdown, discount_problem = cart_breakdown(cart=cart)
+        # The badge reuses the cart's count instead of counting again.
+        context = {"cart": cart, "breakdown": breakdown, "discount_problem": discount_problem, "cart_count": cart.count}
+        return super().get_context_data(**context, **kwargs)
 
 
 def _back(request, fallback: str = "cart:detail"):

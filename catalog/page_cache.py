@@ -4,15 +4,13 @@
   same page as every such visitor for that URL: the whole page is cached under the URL (`ANONYMOUS_PAGE`), and
   `AnonymousPageMiddleware` serves it before the session, authentication and message machinery, the URL resolver
   and the view run.
-- Anyone else gets the page's shopper-independent body from the cache (`cached_fragment`) inside a freshly rendered
-  page (their cart badge, messages, account menu).
+- Anyone else gets the page rendered (their cart badge, messages, account menu); item cards come from a per-process
+  memo (`catalog.templatetags.catalog_cards`).
 
 Each entry remembers the catalog scopes its page shows (every item, or one category's) and their version when it was
 rendered; a hit reads that version again (a token in the shared cache, or one indexed query), so a page cached by one
 gunicorn worker is never served after a change made through another worker, the admin or a bulk update.
 """
-
-from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
@@ -20,16 +18,11 @@ from django.http import HttpResponse
 from django.urls import reverse
 
 from catalog.selectors import catalog_version
-from shop.fragments import cached_render, cached_value
+from shop.fragments import cached_value
 
 # The name of whole anonymous pages in the cache: the URL tells the pages apart, so every catalog view shares it and
 # the middleware can find a page without knowing which view made it.
 ANONYMOUS_PAGE = "catalog:anonymous-page"
-
-
-def cached_fragment(*, name: str, params: str, scopes: Callable, version_of: Callable, build: Callable) -> dict:
-    """The fragment for `name` and `params` while the catalog `scopes` it shows are unchanged, built on a miss."""
-    return cached_render(name=f"catalog:{name}", parts=(params,), build=build, scopes=scopes, version_of=version_of)
 
 
 def is_anonymous_visitor(request) -> bool:

@@ -1,19 +1,14 @@
-"""Catalog pages. The shopper-independent body of each page comes from `catalog.page_cache`; the views only parse
-input, call selectors on a cache miss, and render."""
-
-import dataclasses
+"""Catalog pages. The views parse input, call selectors and render; an anonymous visitor's page comes from the cache
+(`CatalogPageMixin`, `catalog.page_cache`)."""
 
 from django.conf import settings
 from django.http import Http404
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 from django.views.generic import TemplateView
 
 from catalog.forms import ItemFilterDisplayForm, ItemFilterForm, ItemFilters
-from catalog.page_cache import ANONYMOUS_PAGE, cached_fragment, is_anonymous_visitor
+from catalog.page_cache import ANONYMOUS_PAGE, is_anonymous_visitor
 from catalog.selectors import (
     ITEMS,
     catalog_version,
@@ -27,70 +22,36 @@ from catalog.selectors import (
     related_items,
     top_categories,
 )
-from shop.fragments import RenderedMemo, placeholder
 from shop.views import CachedPageMixin
 
 
-class CachedFragmentMixin(CachedPageMixin):
-    """Serves catalog pages from the cache, keyed by the catalog version read once per request.
+class CatalogPageMixin(CachedPageMixin):
+    """A catalog page: `build_page()` returns its template context (None for a 404), read from the database.
 
-    A visitor without a session or messages cookie (anonymous, empty cart, nothing to tell) sees exactly what every
-    such visitor sees for this URL, so the whole page is cached. Anyone else gets the shopper-independent body from
-    the cache inside a freshly rendered page (their cart badge, messages, account menu). Subclasses name the
-    fragment and its parameters, and `build_fragment()` returns the body's template context, or None for a 404.
+    A visitor with nothing personal on the page (see `catalog.page_cache`) gets the page from the cache, stored under
+    the URL with the version of the catalog scopes it shows (`cache_scopes()`); anyone else gets it rendered.
     """
 
-    fragment_name = ""
-    fragment_template_name = ""
-
-    def get_fragment_params(self) -> str:
-        return ""
-
-    def build_fragment(self) -> dict | None:
-        raise NotImplementedError
-
-    def _render_fragment(self) -> dict:
-        context = self.build_fragment()
-        if context is None:
-            return {"missing": True}
-        html = render_to_string(self.fragment_template_name, context)
-        return {"title": context["page_title"], "html": html}
-
     page_cache_name = ANONYMOUS_PAGE  # shared by every catalog view: the URL tells pages apart (see page_cache)
+
+    def build_page(self) -> dict | None:
+        raise NotImplementedError
 
     def cache_scopes(self) -> tuple[str, ...]:
         """The parts of the catalog this page shows (see `catalog.selectors.catalog_version`): every item's."""
         return (ITEMS,)
 
-    @cached_property
-    def _scopes(self) -> tuple[str, ...]:
-        return self.cache_scopes()
-
-    @cached_property
-    def _version(self) -> str | None:
-        return catalog_version(*self._scopes)  # read once, before the page and its body are built
-
-    def _version_of(self, *scopes: str) -> str | None:
-        return self._version if scopes == self._scopes else catalog_version(*scopes)
-
     def page_cache_parts(self, request) -> tuple | None:
         return () if is_anonymous_visitor(request) else None
 
     def page_cache_versions(self) -> dict:
-        return {"scopes": lambda: self._scopes, "version_of": self._version_of}
+        return {"scopes": self.cache_scopes, "version_of": catalog_version}
 
     def get_context_data(self, **kwargs):
-        fragment = cached_fragment(
-            name=self.fragment_name,
-            params=self.get_fragment_params(),
-            scopes=lambda: self._scopes,
-            version_of=self._version_of,
-            build=self._render_fragment,
-        )
-        if fragment.get("missing"):
+        context = self.build_page()
+        if context is None:
             raise Http404("No such page in the catalog.")
-        kwargs.update(page_title=fragment["title"], body=mark_safe(fragment["html"]))  # noqa: S308 (HTML we rendered)
-        return super().get_context_data(**kwargs)
+        return super().get_context_data(**context, **kwargs)
 
 
 def _category_choices(categories) -> list[tuple[str, str]]:
@@ -107,31 +68,12 @@ def _category_choices(categories) -> list[tuple[str, str]]:
 
 # A cart line's limit (`cart.services.MAX_LINE_QUANTITY`; the cart app sits above the catalog, which cannot import it).
 MAX_QUANTITY = 999
-# The filter form is the costliest part of a results page and differs between searches only by the search text.
-FILTER_FORMS = RenderedMemo(size=500)
-# HTML escaping leaves it as it is, and no label of the form can hold it (category names are sellers' text).
-SEARCH_PLACEHOLDER = f"\u00a7{placeholder('search')}\u00a7"
 
 
-def _filter_form_html(*, filters: ItemFilters, category_choices: list, with_category: bool) -> SafeString:
-    """The crispy filter form for these filters, rendered once per distinct filters other than the search text,
-    which is then filled in, escaped as the form would."""
-    shared = dataclasses.replace(filters, q=SEARCH_PLACEHOLDER if filters.q else "")
-
-    def render() -> str:
-        form = ItemFilterDisplayForm(filters=shared, category_choices=category_choices, with_category=with_category)
-        return render_to_string("catalog/partials/_filter_form.html", {"filter_form": form})
-
-    html = FILTER_FORMS.get_or_render((shared, tuple(category_choices), with_category), render)
-    return mark_safe(html.replace(SEARCH_PLACEHOLDER, escape(filters.q)))  # noqa: S308 (HTML we rendered)
-
-
-class HomeView(CachedFragmentMixin, TemplateView):
+class HomeView(CatalogPageMixin, TemplateView):
     template_name = "catalog/home.html"
-    fragment_name = "home"
-    fragment_template_name = "catalog/partials/_home_body.html"
 
-    def build_fragment(self) -> dict:
+    def build_page(self) -> dict:
         return {
             "page_title": "Welcome",
             "shop_name": settings.SHOP_NAME,
@@ -141,12 +83,10 @@ class HomeView(CachedFragmentMixin, TemplateView):
         }
 
 
-class ItemListView(CachedFragmentMixin, TemplateView):
+class ItemListView(CatalogPageMixin, TemplateView):
     """`/items/`: search, filters, sort and pages; a bad parameter is reported and ignored."""
 
     template_name = "catalog/item_list.html"
-    fragment_name = "items"
-    fragment_template_name = "catalog/partials/_item_list_body.html"
 
     # Parsed lazily: a whole page served from the cache needs none of it.
     @cached_property
@@ -165,9 +105,6 @@ class ItemListView(CachedFragmentMixin, TemplateView):
     def url_category_slug(self) -> str | None:
         return None
 
-    def get_fragment_params(self) -> str:
-        return f"{self.filters.querystring()}|{self.page_number}"
-
     def results_path(self) -> str:
         return reverse("catalog:item_list")
 
@@ -176,7 +113,7 @@ class ItemListView(CachedFragmentMixin, TemplateView):
             return f"Results for \u201c{self.filters.q}\u201d"
         return category.name if category else "All items"
 
-    def build_fragment(self) -> dict | None:
+    def build_page(self) -> dict | None:
         categories = category_list()
         category = next((c for c in categories if c.slug == self.filters.category_slug), None)
         if category is None and self.url_category_slug():
@@ -192,7 +129,7 @@ class ItemListView(CachedFragmentMixin, TemplateView):
             "children": [c for c in categories if category and c.parent_id == category.pk],
             "parent": next((c for c in categories if category and c.pk == category.parent_id), None),
             "filters": self.filters,
-            "filter_form": _filter_form_html(
+            "filter_form": ItemFilterDisplayForm(
                 filters=self.filters, category_choices=_category_choices(categories), with_category=with_category
             ),
             "page_obj": page,
@@ -210,8 +147,6 @@ class ItemListView(CachedFragmentMixin, TemplateView):
 class CategoryDetailView(ItemListView):
     """`/categories/<slug>/`: the list restricted to a category and its children; 404 for an unknown slug."""
 
-    fragment_name = "category"
-
     def url_category_slug(self) -> str | None:
         return self.kwargs["slug"]
 
@@ -222,20 +157,15 @@ class CategoryDetailView(ItemListView):
         return reverse("catalog:category", kwargs={"slug": self.kwargs["slug"]})
 
 
-class ItemDetailView(CachedFragmentMixin, TemplateView):
+class ItemDetailView(CatalogPageMixin, TemplateView):
     """`/items/<slug>/`: an active item, its stock, the add-to-cart form and a few others from its category."""
 
     template_name = "catalog/item_detail.html"
-    fragment_name = "item"
-    fragment_template_name = "catalog/partials/_item_detail_body.html"
-
-    def get_fragment_params(self) -> str:
-        return self.kwargs["slug"]
 
     def cache_scopes(self) -> tuple[str, ...]:
         return item_page_scopes(slug=self.kwargs["slug"])
 
-    def build_fragment(self) -> dict | None:
+    def build_page(self) -> dict | None:
         item = item_by_slug(slug=self.kwargs["slug"])
         if item is None:
             return None

@@ -16,9 +16,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import TypeVar
 
 from django.conf import settings
@@ -134,37 +132,3 @@ def _store_new_token(key: str) -> bool:
 def _retry_replace_token(payload: dict) -> None:
     if not _store_new_token(payload["key"]):
         raise ConnectionError(f"the cache still refuses to store {payload['key']!r}")
-
-
-class RenderedMemo:
-    """A bounded in-process store of rendered HTML keyed by everything it was rendered from, newest kept.
-
-    Keys hold the data itself (never a version), so an entry can never be stale and each process may keep its own:
-    no shared cache, no pickling, no invalidation. For fragments repeated across many pages (item cards, forms).
-    """
-
-    def __init__(self, *, size: int):
-        self._size = size
-        self._entries: OrderedDict[Hashable, str] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get_or_render(self, key: Hashable, render: Callable[[], str]) -> str:
-        key = (get_language(), key)  # the one thing a rendering depends on besides its data and the code
-        with self._lock:
-            html = self._entries.get(key)
-            if html is not None:
-                self._entries.move_to_end(key)
-                return html
-        html = render()
-        with self._lock:
-            self._entries[key] = html
-            if len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-        return html
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()

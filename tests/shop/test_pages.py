@@ -103,20 +103,3 @@ def test_navbar_follows_who_is_looking_and_escapes_the_search(client):
     token = logout[logout.index('value="') + 7 :].split('"', 1)[0]
     assert browser.post("/accounts/logout/", {"csrfmiddlewaretoken": token}).status_code == 302
     assert "Log in" in browser.get("/").content.decode()  # the cached navbar's logout form worked
-
-
-def test_rendered_memo_keeps_the_newest_and_renders_each_key_once():
-    from shop.fragments import RenderedMemo
-
-    memo, renders = RenderedMemo(size=2), []
-
-    def render(text: str):
-        return lambda: renders.append(text) or text
-
-    assert memo.get_or_render("a", render("A")) == "A"
-    assert memo.get_or_render("a", render("other")) == "A"  # the key is the content: never rendered again
-    memo.get_or_render("b", render("B"))
-    memo.get_or_render("a", render("A"))  # a is now the most recent
-    memo.get_or_render("c", render("C"))  # b, the oldest, goes
-    assert len(memo) == 2 and renders == ["A", "B", "C"]
-    assert memo.get_or_render("b", render("B again")) == "B again"
