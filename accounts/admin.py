@@ -1,10 +1,17 @@
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Address, User
-from accounts.services import make_sellers
+from accounts.models import Address, User, normalize_email
+from accounts.selectors import email_in_use, export_personal_data
+from accounts.services import erase_personal_data, make_sellers, set_email
+from accounts.views import personal_data_response
+from shop.exceptions import ShopError
 
 
 class RoleFilter(admin.SimpleListFilter):
@@ -44,13 +51,27 @@ class AddressInline(admin.TabularInline):
         return False
 
 
+class ShopUserChangeForm(UserChangeForm):
+    """The admin's user form: an address another account confirmed is taken too, not only another user's email."""
+
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+    def clean_email(self) -> str:
+        email = normalize_email(self.cleaned_data["email"])
+        if email_in_use(email=email, other_than=self.instance):
+            raise ValidationError("A user is already registered with this email address.", code="email_taken")
+        return email
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = ShopUserChangeForm
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "role", "is_active", "date_joined", "last_login"]
     list_filter = [RoleFilter, "is_seller", "is_staff", "is_superuser", "is_active", "groups"]
     search_fields = ["email", "first_name", "last_name"]
-    actions = ["make_seller"]
+    actions = ["make_seller", "export_personal_data", "erase_personal_data"]
     inlines = [AddressInline]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -82,3 +103,45 @@ class UserAdmin(BaseUserAdmin):
             self.message_user(request, f"{len(promoted)} promoted to seller: {emails}.", messages.SUCCESS)
         for user, reason in skipped:
             self.message_user(request, f"Skipped {user.email}: {reason}.", messages.WARNING)
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "email" in form.changed_data:
+            # Staff set the email directly; the old address must not stay live in allauth (login, resets).
+            set_email(user=obj, email=obj.email)
+
+    @admin.action(description=_("Export data (GDPR, one user)"), permissions=["view"])
+    def export_personal_data(self, request, queryset):
+        users = list(queryset[:2])
+        if len(users) != 1:
+            self.message_user(request, "Select exactly one user to export their data.", messages.WARNING)
+            return None
+        return personal_data_response(
+            data=export_personal_data(user=users[0]), filename_stem=f"personal-data-{users[0].pk}"
+        )
+
+    @admin.action(description=_("Erase personal data (GDPR, on the person's request)"), permissions=["change"])
+    def erase_personal_data(self, request, queryset):
+        users = list(queryset)
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Erase personal data?",
+                "users": users,
+                "opts": self.model._meta,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/accounts/user/erase_confirmation.html", context)
+        erased = []
+        for user in users:
+            try:
+                erased.append(erase_personal_data(user=user, actor=request.user))
+            except ShopError as err:
+                self.message_user(request, f"Skipped {user.email}: {err}", messages.WARNING)
+        if erased:
+            self.message_user(
+                request,
+                f"Erased the personal data of {len(erased)} user(s); their orders are kept, anonymised.",
+                messages.SUCCESS,
+            )
+        return None

@@ -1,3 +1,5 @@
+from http import HTTPStatus
+
 from shop.exceptions import ShopError
 
 
@@ -10,3 +12,12 @@ class AddressNotFound(AccountError):
 
     code = "address_not_found"
     message = "No such address."
+
+
+class NotAllowed(AccountError):
+    """Only staff may do this (change roles); `extra["fields"]` names the fields refused."""
+
+    code = "not_allowed"
+    message = "You may not do this."
+    http_status = HTTPStatus.FORBIDDEN
+    client_extra = ("fields",)

@@ -129,3 +129,23 @@ class Address(models.Model):
     @property
     def country_name(self) -> str:
         return country_name(self.country)
+
+
+class BlacklistedToken(models.Model):
+    """A refresh token that may never be used again: spent by a rotation, or given up at logout. Its `jti` is unique,
+    so of two requests racing to spend one token exactly one wins (`accounts.tokens`). Rows are dropped once the
+    token would have expired anyway."""
+
+    jti = models.CharField(_("token id"), max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+    blacklisted_at = models.DateTimeField(_("blacklisted"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("blacklisted refresh token")
+        verbose_name_plural = _("blacklisted refresh tokens")
+
+    def __str__(self) -> str:
+        return self.jti

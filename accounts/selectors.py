@@ -1,9 +1,13 @@
 """Reads on accounts."""
 
+from allauth.account.models import EmailAddress
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts.models import Address, User, normalize_email
+from accounts.signals import personal_data_requested
 
 
 def user_by_email(*, email: str) -> User | None:
@@ -15,6 +19,28 @@ def user_by_id(*, user_id: object) -> User | None:
     """The user with this primary key (active or not), or None. The id must be in the backend's form (the API's path
     converter sees to that)."""
     return User.objects.filter(pk=user_id).first() if user_id else None
+
+
+def email_in_use(*, email: str, other_than: User | None = None) -> bool:
+    """Whether another account holds this address: as its email, or as an address it confirmed. An address someone
+    merely asked to change to (unconfirmed) holds nothing: the first to confirm it gets it."""
+    email = normalize_email(email)
+    other_pk = other_than.pk if other_than is not None else None
+    users = User.objects.filter(email=email)
+    addresses = EmailAddress.objects.filter(email=email, verified=True)
+    if other_pk is not None:
+        users, addresses = users.exclude(pk=other_pk), addresses.exclude(user_id=other_pk)
+    return users.exists() or addresses.exists()
+
+
+def verified_emails(*, user: User) -> list[str]:
+    """The addresses the user proved they own (allauth's verified addresses), sorted."""
+    return sorted(
+        {
+            normalize_email(e)
+            for e in EmailAddress.objects.filter(user_id=user.pk, verified=True).values_list("email", flat=True)
+        }
+    )
 
 
 def user_list():
@@ -57,3 +83,72 @@ def address_for(*, user: User, address_id: object) -> Address | None:
     """The user's address with this id, or None: never another user's, and None for an unknown or malformed id."""
     pk = _address_pk(address_id)
     return _addresses_of(user).filter(pk=pk).first() if pk is not None else None
+
+
+EXPORT_FORMAT = "shop-personal-data/1"
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _optional_rows(*, user: User, app: str, app_label: str, model_name: str, fields: tuple[str, ...]) -> list[dict]:
+    """The user's rows of a model of an optional app (allauth's MFA, social accounts), when it is installed."""
+    if not apps.is_installed(app):
+        return []
+    rows = apps.get_model(app_label, model_name).objects.filter(user_id=user.pk).order_by("pk")
+    return [
+        {name: _iso(value) if hasattr(value, "isoformat") else value for name, value in zip(fields, row, strict=True)}
+        for row in rows.values_list(*fields)
+    ]
+
+
+def export_personal_data(*, user: User) -> dict:
+    """Everything the shop holds about the user, as JSON-ready data (GDPR "right of access"): the account, its email
+    addresses, saved addresses, MFA authenticators and social accounts (their kind, never their secrets), and what
+    the apps above add through `personal_data_requested` (orders with lines, payment state and refunds; the cart).
+    Amounts are integers in minor units, times ISO 8601."""
+    data = {
+        "format": EXPORT_FORMAT,
+        "exported_at": timezone.now().isoformat(),
+        "account": {
+            "id": str(user.pk),
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "role": user.role,
+            "is_active": user.is_active,
+            "date_joined": _iso(user.date_joined),
+            "last_login": _iso(user.last_login),
+        },
+        "email_addresses": [
+            {"email": row.email, "verified": row.verified, "primary": row.primary}
+            for row in EmailAddress.objects.filter(user_id=user.pk).order_by("-primary", "email")
+        ],
+        "addresses": [
+            {
+                "name": address.name,
+                "line1": address.line1,
+                "line2": address.line2,
+                "postal_code": address.postal_code,
+                "city": address.city,
+                "country": address.country,
+                "is_default": address.is_default,
+                "created_at": _iso(address.created_at),
+            }
+            for address in _addresses_of(user)
+        ],
+        "mfa_authenticators": _optional_rows(
+            user=user, app="allauth.mfa", app_label="mfa", model_name="Authenticator", fields=("type", "created_at")
+        ),
+        "social_accounts": _optional_rows(
+            user=user,
+            app="allauth.socialaccount",
+            app_label="socialaccount",
+            model_name="SocialAccount",
+            fields=("provider", "uid", "date_joined"),
+        ),
+    }
+    for _receiver, sections in personal_data_requested.send(sender=User, user=user, emails=verified_emails(user=user)):
+        data.update(sections or {})
+    return data

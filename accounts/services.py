@@ -1,13 +1,29 @@
-"""Writes on accounts: creating users, granting roles, and the address book."""
+"""Writes on accounts: creating users, granting roles, changing emails the verified way, the address book, and
+erasing a person's data (GDPR)."""
 
+from dataclasses import dataclass
+from importlib import import_module
+
+from allauth.account.adapter import get_adapter
+from allauth.account.internal.flows.email_verification import consume_email_verification_rate_limit
+from allauth.account.models import EmailAddress
+from allauth.core.context import request_context
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts.exceptions import AccountError, AddressNotFound
 from accounts.models import Address, User, normalize_email, normalize_postal_code
-from accounts.selectors import address_for
-from shop.db import TransientError, unit_of_work
+from accounts.selectors import address_for, email_in_use, verified_emails
+from accounts.signals import personal_data_erased
+from shop.db import TransientError, on_commit, unit_of_work
 
 SELLERS_GROUP = "Sellers"
 
@@ -82,21 +98,35 @@ def make_sellers(*, users) -> tuple[list[User], list[tuple[User, str]]]:
     return promoted, skipped
 
 
+@dataclass(frozen=True)
+class UserUpdate:
+    """What `update_user` did: the user as saved, and the address a confirmation link went to (None: no email
+    change was asked for, or staff set it directly)."""
+
+    user: User
+    confirmation_sent_to: str | None = None
+
+
+@unit_of_work
 def update_user(
     *,
     user: User,
     actor: User,
+    request: HttpRequest | None = None,
     email: str | None = None,
     first_name: str | None = None,
     last_name: str | None = None,
     is_seller: bool | None = None,
     is_staff: bool | None = None,
-) -> User:
+) -> UserUpdate:
     """Changes a user's profile, and their roles when `actor` is staff. Becoming a seller is `make_seller` (staff flag
     + Sellers group); ceasing to be one leaves the group and the admin unless staff is kept. None means unchanged.
 
+    A user changing their own email goes through `request_email_change` (the address changes once they confirm it;
+    `request` builds the link); staff changing someone else's set it at once with `set_email`.
+
     Raises: AccountError(code="not_allowed") when someone other than staff would change a role (nothing is saved);
-    ValidationError (an email already in use in any letter case, or malformed).
+    ValidationError (staff setting an email already in use, or a malformed field).
     """
     role_changes = {
         name: value
@@ -105,11 +135,15 @@ def update_user(
     }
     if role_changes and actor.role != "staff":
         raise AccountError("Only staff may change roles.", code="not_allowed", fields=sorted(role_changes))
-    if email is not None:
-        email = normalize_email(email)
-        if User.objects.filter(email=email).exclude(pk=user.pk).exists():
-            raise ValidationError({"email": ["A user is already registered with this email address."]})
-        user.email = email
+    sent_to = None
+    if email is not None and normalize_email(email) != user.email:
+        if actor.role == "staff" and actor.pk != user.pk:
+            user = set_email(user=user, email=email)
+        else:
+            if request is None:
+                raise TypeError("update_user() needs the request to mail the confirmation link")
+            request_email_change(request=request, user=user, email=email)
+            sent_to = normalize_email(email)
     if first_name is not None:
         user.first_name = first_name
     if last_name is not None:
@@ -126,6 +160,82 @@ def update_user(
     if "is_staff" in role_changes and not user.is_seller:
         user.is_staff = role_changes["is_staff"]
         user.save(update_fields=["is_staff"])
+    return UserUpdate(user=user, confirmation_sent_to=sent_to)
+
+
+def _mail_address_check(*, request: HttpRequest, address: EmailAddress, signup: bool) -> None:
+    """Mails a confirmation link to an address being added (a stored row), or, for an address another account
+    holds (an unsaved row), allauth's "you already have an account" mail to its owner. Both count against allauth's
+    rate limit per address, so that the two cases look alike and a flood of requests is not a flood of mail (an
+    earlier link stays valid)."""
+    if not consume_email_verification_rate_limit(request, address.email):
+        return
+    with request_context(request):  # allauth builds the mails' links from the request in its context
+        if address.pk is None:
+            get_adapter(request).send_account_already_exists_mail(address.email)
+        else:
+            address.send_confirmation(request, signup=signup)
+
+
+@unit_of_work
+def sign_up(*, request: HttpRequest, email: str, password: str, first_name: str = "", last_name: str = "") -> None:
+    """Creates a shopper with an unconfirmed primary address and mails them the confirmation link. An address already
+    in use creates nothing: its owner is mailed that they have an account (allauth's ACCOUNT_PREVENT_ENUMERATION),
+    and the caller is told nothing that differs from a fresh signup, so it returns nothing either way."""
+    email = normalize_email(email)
+    if email_in_use(email=email):
+        make_password(password)  # as long as a real signup takes, so that timing does not tell the two apart
+        _mail_address_check(request=request, address=EmailAddress(email=email), signup=True)
+        return
+    user = create_user(email=email, password=password, first_name=first_name, last_name=last_name)
+    address = EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
+    _mail_address_check(request=request, address=address, signup=True)
+
+
+@unit_of_work
+def request_email_change(*, request: HttpRequest, user: User, email: str) -> EmailAddress | None:
+    """Starts changing the user's email the verified way: the new address is stored unverified beside the current
+    one (replacing an earlier pending change) and a confirmation link is mailed to it. Only confirming it (allauth,
+    ACCOUNT_CHANGE_EMAIL) makes it the primary address and `User.email`, and removes every other address of the
+    user, so that the old one no longer logs in or receives password resets. Until then nothing changes.
+
+    An address another account holds is not stored: its owner is mailed that they have an account, and the caller
+    is told the same as for a free address. Returns the pending address, or None when nothing was stored (the
+    address taken, or already the user's email).
+    """
+    email = normalize_email(email)
+    if email == user.email:
+        return None
+    if email_in_use(email=email, other_than=user):
+        _mail_address_check(request=request, address=EmailAddress(email=email), signup=False)
+        return None
+    # Not allauth's add_new_email(): it takes the newest unverified row for the pending change, which under optional
+    # verification may be the current address itself, and removing that would blank User.email.
+    EmailAddress.objects.filter(user_id=user.pk, verified=False).exclude(email__in=[user.email, email]).delete()
+    address = EmailAddress.objects.filter(user_id=user.pk, email=email).first()
+    if address is None:
+        address = EmailAddress.objects.create(user=user, email=email, primary=False, verified=False)
+    _mail_address_check(request=request, address=address, signup=False)
+    return address
+
+
+@unit_of_work
+def set_email(*, user: User, email: str) -> User:
+    """Staff set a user's email directly (no confirmation: staff act on the person's request). Every address allauth
+    held for the user is deleted, so the old one no longer logs in, receives password resets or claims guest orders;
+    the new one is recorded as the primary address, unverified (the user confirms it from their email page, and only
+    then are guest orders under it theirs).
+
+    Raises: ValidationError (the address is malformed or another account holds it).
+    """
+    email = normalize_email(email)
+    if email_in_use(email=email, other_than=user):
+        raise ValidationError({"email": ["A user is already registered with this email address."]})
+    user.email = email
+    user.full_clean(exclude=["password"])
+    user.save()
+    EmailAddress.objects.filter(user_id=user.pk).delete()
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
     return user
 
 
@@ -135,6 +245,68 @@ def deactivate_user(*, user: User) -> User:
         user.is_active = False
         user.save(update_fields=["is_active"])
     return user
+
+
+ERASED_EMAIL_DOMAIN = "erased.invalid"  # RFC 2606: can never receive mail
+
+
+def erased_email(*, user: User) -> str:
+    """The anonymous address that replaces an erased user's email: unique, stable, and naming nobody."""
+    return f"erased-{user.pk}@{ERASED_EMAIL_DOMAIN}"
+
+
+def _delete_rows_of(*, user: User, app_label: str, model_name: str, app: str) -> None:
+    """Deletes the user's rows of a model of an optional app (allauth's MFA and social accounts), if installed."""
+    if apps.is_installed(app):
+        apps.get_model(app_label, model_name).objects.filter(user_id=user.pk).delete()
+
+
+@unit_of_work
+def erase_personal_data(*, user: User, actor: User) -> User:
+    """Erases a person's account (GDPR "right to erasure"), all or nothing: names, saved addresses, allauth's email
+    addresses, MFA authenticators and social accounts are deleted; the email becomes `erased_email()`; the password
+    becomes unusable; the account is deactivated by a save of the user (so whatever watches `is_active`, such as
+    token revocation, sees it). The apps above contribute their part through `personal_data_erased` (orders: kept
+    for the accounts, buyer's address and email anonymised; the cart emptied). Once committed, every session of the
+    user is deleted. Running it again on an erased account changes nothing more.
+
+    Raises: AccountError(code="not_allowed") when someone other than a superuser would erase a superuser.
+    """
+    if user.is_superuser and not actor.is_superuser:
+        raise AccountError("Only a superuser may erase a superuser's account.", code="not_allowed")
+    placeholder = erased_email(user=user)
+    personal_data_erased.send(sender=User, user=user, emails=verified_emails(user=user), placeholder=placeholder)
+    Address.objects.filter(user_id=user.pk).delete()
+    EmailAddress.objects.filter(user_id=user.pk).delete()
+    _delete_rows_of(user=user, app_label="mfa", model_name="Authenticator", app="allauth.mfa")
+    _delete_rows_of(user=user, app_label="socialaccount", model_name="SocialAccount", app="allauth.socialaccount")
+    user.email = placeholder
+    user.first_name = ""
+    user.last_name = ""
+    user.set_unusable_password()
+    user.is_active = False
+    user.save()
+    user_pk = user._meta.pk.value_to_string(user)
+    on_commit(lambda: end_sessions(user_pk=user_pk))
+    return user
+
+
+# Session engines whose sessions are rows we can find; the others (signed cookies, cache only) cannot be listed, and
+# are ended anyway: the password hash they carry no longer matches, and the user is inactive.
+DATABASE_SESSION_ENGINES = {"django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db"}
+
+
+def end_sessions(*, user_pk: str) -> int:
+    """Deletes every unexpired session signed in as this user (row and cached copy). Returns how many."""
+    if settings.SESSION_ENGINE not in DATABASE_SESSION_ENGINES:
+        return 0
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    ended = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.get_decoded().get(SESSION_KEY) == user_pk:
+            store(session_key=session.session_key).delete()
+            ended += 1
+    return ended
 
 
 ADDRESS_FIELDS = frozenset({"name", "line1", "line2", "postal_code", "city", "country"})

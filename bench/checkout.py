@@ -4,10 +4,10 @@
 
 Serves a scratch shop with gunicorn (2 workers, production settings; see harness.py), measures the baseline view
 `/health/live/` with wrk, then lets BUYERS signed-in shoppers (client threads, one keep-alive connection each) loop over
-the whole flow a browser makes for one order: add to cart (POST), checkout page (GET), place order (POST), payment
-start (GET, redirect), demo payment page (GET), Pay (POST), success page (GET) = 7 requests. Prints orders/s, the
-flow's requests/s, latency per order and the ratio of requests/s to the baseline's; checks afterwards that every
-order is paid and that stock went down by exactly the units ordered.
+the whole flow a browser makes for one order: add to cart (POST), checkout page (GET), place order (POST, answered with
+a 307), payment start (the same POST again, as a browser follows a 307), demo payment page (GET), Pay (POST), success
+page (GET) = 7 requests. Prints orders/s, the flow's requests/s, latency per order and the ratio of requests/s to the
+baseline's; checks afterwards that every order is paid and that stock went down by exactly the units ordered.
 """
 
 from __future__ import annotations
@@ -73,9 +73,10 @@ class Browser:
         assert status == 302, f"add to cart: {status}"
         status, html, _ = self.request("GET", "/checkout/")
         assert status == 200, f"checkout page: {status}"
-        status, _, pay = self.request("POST", "/checkout/", {**ADDRESS, **self.fields(html)})
-        assert status == 302 and "/pay/" in pay, f"place order: {status} {pay}"
-        status, _, demo = self.request("GET", pay)
+        form = {**ADDRESS, **self.fields(html)}
+        status, _, pay = self.request("POST", "/checkout/", form)
+        assert status == 307 and "/pay/" in pay, f"place order: {status} {pay}"
+        status, _, demo = self.request("POST", pay, form)  # a browser repeats the POST on a 307
         assert status == 302 and "/payments/demo/" in demo, f"start payment: {status} {demo}"
         status, html, _ = self.request("GET", demo)
         assert status == 200, f"demo page: {status}"

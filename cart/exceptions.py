@@ -1,3 +1,5 @@
+from http import HTTPStatus
+
 from shop.exceptions import ShopError
 
 
@@ -8,10 +10,13 @@ class CartError(ShopError):
 class ItemUnavailable(CartError):
     code = "item_unavailable"
     message = "That item is not available."
+    http_status = HTTPStatus.NOT_FOUND
 
 
 class NotEnoughStock(CartError):
     code = "not_enough_stock"
+    http_status = HTTPStatus.CONFLICT
+    client_extra = ("item_id", "available")
 
 
 class InvalidQuantity(CartError):
@@ -22,3 +27,4 @@ class InvalidQuantity(CartError):
 class CartIsEmpty(CartError):
     code = "cart_empty"
     message = "Your cart is empty: add something before applying a discount code."
+    http_status = HTTPStatus.CONFLICT

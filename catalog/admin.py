@@ -17,7 +17,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -28,17 +27,10 @@ from catalog.models import Category, Item, StockMove
 from catalog.services import adjust_stock, delete_item
 from shop.db import atomic, unit_of_work
 from shop.money import currency_places, format_money, parse_major
+from shop.validators import validate_image_upload
 
-# Formats a browser can show; Pillow names them so.
-ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
-DEFAULT_MAX_IMAGE_BYTES = 5 * 1024 * 1024
 LOW_STOCK = 5
 RECENT_MOVES = 10  # stock moves shown on an item's change page
-
-
-def max_image_bytes() -> int:
-    """The upload limit: settings.SHOP_MAX_IMAGE_BYTES, 5 MB when unset (read per call so tests can override it)."""
-    return getattr(settings, "SHOP_MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES)
 
 
 def is_scoped_seller(user) -> bool:
@@ -118,24 +110,12 @@ class ItemAdminForm(StockSeenMixin, forms.ModelForm):
         fields = EDITABLE_FIELDS
 
     def clean_image(self):
+        """The model field's validator (`shop.validators`), run here too so that the form reports a refused upload
+        before it builds the item; a kept file is not read again."""
         image = self.cleaned_data.get("image")
         # Only a fresh upload carries `.image` (set by forms.ImageField after Pillow's verify()); a kept file does not.
-        pillow_image = getattr(image, "image", None)
-        if not image or pillow_image is None:
-            return image
-        limit = max_image_bytes()
-        if image.size > limit:
-            raise ValidationError(
-                "The image is %(size)s; the limit is %(limit)s.",
-                code="file_too_large",
-                params={"size": filesizeformat(image.size), "limit": filesizeformat(limit)},
-            )
-        if pillow_image.format not in ALLOWED_IMAGE_FORMATS:
-            raise ValidationError(
-                "%(format)s images are not accepted; upload a JPEG, PNG, WebP or GIF.",
-                code="image_format",
-                params={"format": pillow_image.format or "This kind of"},
-            )
+        if image and getattr(image, "image", None) is not None:
+            validate_image_upload(image)
         return image
 
 

@@ -3,6 +3,9 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 
+from shop.text import SingleLineCharField
+from shop.validators import stored_image_name, validate_image_upload
+
 LOW_STOCK = 5  # at or below this, a shopper is told how many are left
 
 
@@ -14,10 +17,15 @@ class TaxClass(models.TextChoices):
     ZERO = "zero", "Zero rate"
 
 
+def item_image_path(instance: "Item", filename: str) -> str:
+    """Where an item's upload is stored: under items/, named with the extension of its real format."""
+    return f"items/{stored_image_name(instance.image, filename)}"
+
+
 class Category(models.Model):
     """A shelf of the shop; one level of nesting (a parent has children, a child has none)."""
 
-    name = models.CharField(max_length=100)
+    name = SingleLineCharField(max_length=100)
     slug = models.SlugField(max_length=120, unique=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     description = models.TextField(blank=True)
@@ -50,15 +58,15 @@ class Item(models.Model):
 
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="items")
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="items")
-    sku = models.CharField(
+    sku = SingleLineCharField(
         "SKU", max_length=64, unique=True, help_text="Stable stock-keeping unit; imports match on it."
     )
-    title = models.CharField(max_length=200)
+    title = SingleLineCharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
     description = models.TextField(blank=True)
     price_minor = models.PositiveIntegerField("price (minor units)", validators=[MinValueValidator(1)])
     stock = models.PositiveIntegerField(default=0)
-    image = models.ImageField(upload_to="items/", blank=True)
+    image = models.ImageField(upload_to=item_image_path, blank=True, validators=[validate_image_upload])
     tax_class = models.CharField(
         max_length=10, choices=TaxClass.choices, blank=True, help_text="Empty: its category's."
     )
@@ -168,7 +176,7 @@ class StockMove(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    note = models.CharField(max_length=255, blank=True)
+    note = SingleLineCharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
+from audit.services import is_audited, record_change, record_instance_change, snapshot
 from catalog.exceptions import CatalogError, ItemNotFound, NotEnoughStock
 from catalog.models import CatalogRevision, Category, Item, StockMove, StockReason, stock_label
 from catalog.selectors import EVERYTHING, ITEMS, STOCK, category_scope, ledger_totals
@@ -97,6 +98,23 @@ def _current_stock(item_id: object) -> int | None:
     return Item.objects.filter(pk=item_id).values_list("stock", flat=True).first()
 
 
+def _audit_stock(*, item_id: object, before: int, after: int, actor=None) -> None:
+    """Stock moves by `QuerySet.update()`, which sends no signal: a change by staff, a seller or a command is put in
+    the audit trail here, in the same transaction."""
+    if not is_audited(actor=actor):
+        return
+    title = Item.objects.filter(pk=item_id).values_list("title", flat=True).first() or ""
+    record_change(
+        action="update",
+        model=Item,
+        object_id=item_id,
+        object_repr=title,
+        before={"stock": before},
+        after={"stock": after},
+        actor=actor,
+    )
+
+
 @unit_of_work
 def reserve_stock(*, item_id: object, quantity: int, order_number: str = "") -> bool:
     """Takes `quantity` units of an active item if that many are there (one conditional update) and records a
@@ -140,6 +158,9 @@ def release_stock(
     checkpoint("catalog.stock_updated")
     _record_move(item_id=item_id, delta=quantity, reason=reason, order_number=order_number, note=note)
     _stock_moved(item_id=item_id, delta=quantity)
+    if reason == StockReason.REPAIR:  # a person's or a command's fix; units an order gives back are the order's story
+        after = _current_stock(item_id) or 0
+        _audit_stock(item_id=item_id, before=after - quantity, after=after)
 
 
 @unit_of_work
@@ -177,6 +198,7 @@ def adjust_stock(
     _record_move(item_id=item_id, delta=delta, reason=reason, actor=actor, note=note)
     after = _current_stock(item_id)
     _stock_moved(item_id=item_id, delta=delta, after=after)
+    _audit_stock(item_id=item_id, before=after - delta, after=after, actor=actor)
     return after
 
 
@@ -200,6 +222,7 @@ def set_stock(*, item_id: object, stock: int, actor=None, reason: str = StockRea
     checkpoint("catalog.stock_updated")
     _record_move(item_id=item_id, delta=stock - current, reason=reason, actor=actor, note=note)
     _stock_moved(item_id=item_id, delta=stock - current, after=stock)
+    _audit_stock(item_id=item_id, before=current, after=stock, actor=actor)
     return stock
 
 
@@ -237,6 +260,7 @@ def repair_stock(*, item_id: object, actor=None) -> int | None:
         note=f"stock column was {current}, ledger says {ledger}",
     )
     _stock_moved(item_id=item_id, delta=ledger - current, after=ledger)
+    _audit_stock(item_id=item_id, before=current, after=ledger, actor=actor)
     return ledger
 
 
@@ -271,15 +295,50 @@ def update_items(*, item_ids: list, actor=None, **changes: object) -> int:
     if changes:
         items = Item.objects.filter(pk__in=list(item_ids))
         category_ids = {*items.values_list("category_id", flat=True), changes.get("category_id")}
+        # QuerySet.update() sends no signal: the audit trail gets each item's values before and after from here.
+        before = list(items.values("pk", "title", *changes)) if is_audited(actor=actor) else []
         matched = items.update(**changes, updated_at=timezone.now())
         if matched:
             catalog_changed(category_ids=category_ids)
+        for values in before:
+            pk, title = values.pop("pk"), values.pop("title")
+            record_change(
+                action="update",
+                model=Item,
+                object_id=pk,
+                object_repr=changes.get("title", title),
+                before=_by_field_name(values),
+                after=_by_field_name(changes),
+                actor=actor,
+            )
     if stock is not None:
         pks = list(Item.objects.filter(pk__in=list(item_ids)).values_list("pk", flat=True))
         for pk in pks:
             set_stock(item_id=pk, stock=stock, actor=actor)
         matched = max(matched, len(pks))
     return matched
+
+
+def _by_field_name(values: dict) -> dict:
+    """Values by attribute (`category_id`) re-keyed by field name (`category`), as the audit trail names fields."""
+    names = {field.attname: field.name for field in Item._meta.concrete_fields}
+    return {names.get(key, key): value for key, value in values.items()}
+
+
+def record_bulk_item_writes(*, created=(), updated=(), actor=None) -> None:
+    """Puts items written by `bulk_create`/`bulk_update` (imports, which send no signals) in the audit trail, within
+    the caller's transaction: each created item with its values, and each `(stored, item)` of `updated` with the fields
+    whose stored values (a dict by attribute or field name, read before the write) differ from the item's. Nothing
+    when no staff member, seller or command is writing."""
+    if not is_audited(actor=actor):
+        return
+    for item in created:
+        record_instance_change(action="create", instance=item, after=snapshot(item), actor=actor)
+    for stored, item in updated:
+        after = snapshot(item)
+        before = {name: value for name, value in _by_field_name(stored).items() if name in after}
+        after = {name: after[name] for name in before}
+        record_instance_change(action="update", instance=item, before=before, after=after, actor=actor)
 
 
 # Item writes by their seller or by staff (the JSON API; the admin has its own forms).

@@ -3,20 +3,25 @@
 `OrderAdmin` is defined here but registered by `payments.admin`, which subclasses it to add the refund action: a
 refund needs `payments.services`, and orders must not import payments (the import layers). Every action calls an
 `orders.services` function per order, so the life cycle (`orders.models.TRANSITIONS`) decides; an order the life
-cycle refuses is skipped and named in a message with the reason.
+cycle refuses is skipped and named in a message with the reason. Shipping asks first, on a page of its own, for the
+carrier and each order's tracking number. Each order's change page ends with its timeline (`OrderEvent`).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from orders.exceptions import IllegalTransition
-from orders.models import Order, OrderLine, OrderStatus, Refund
+from orders.forms import ShipOrdersForm
+from orders.models import TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus, Refund
 from orders.services import cancel_order, clear_flag, mark_delivered, mark_shipped
 from shop.admin_mixins import ReadOnlyAdminMixin
 from shop.exceptions import ShopError
@@ -46,8 +51,10 @@ class ActionReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def skip_reason(err: ShopError) -> str:
+def skip_reason(err: ShopError | ValidationError) -> str:
     """Why the service refused, worded for a sentence starting 'Skipped ABC123: ...'."""
+    if isinstance(err, ValidationError):
+        return " ".join(err.messages)
     if isinstance(err, IllegalTransition) and {"status", "requested"} <= err.extra.keys():
         now, wanted = (OrderStatus(err.extra[key]).label.lower() for key in ("status", "requested"))
         return f"it is {now} and cannot become {wanted}"
@@ -58,14 +65,15 @@ def run_per_order(
     queryset: QuerySet[Order],
     service: Callable[[Order], object],
     *,
-    reason: Callable[[ShopError], str] = skip_reason,
+    reason: Callable[[ShopError | ValidationError], str] = skip_reason,
 ) -> ActionReport:
-    """Calls `service` on each selected order (by number); a `ShopError` skips that order with its reason."""
+    """Calls `service` on each selected order (by number); a `ShopError` or a `ValidationError` (input the service
+    refused) skips that order with its reason."""
     report = ActionReport()
     for order in queryset.order_by("number"):
         try:
             service(order)
-        except ShopError as err:
+        except (ShopError, ValidationError) as err:
             report.skipped.append((order.number, reason(err)))
         else:
             report.done.append(order.number)
@@ -147,6 +155,41 @@ class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
         )
 
 
+class OrderEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The order's timeline, oldest first: what happened, when, who did it (the name kept when it happened; "the shop"
+    for the worker and the payment provider) and the details. Recorded by the services, never here."""
+
+    model = OrderEvent
+    extra = 0
+    fields = ("created_at", "kind", "who", "details")
+    readonly_fields = fields
+    ordering = ("created_at", "pk")
+    verbose_name = "event"
+    verbose_name_plural = "timeline"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderEvent]:
+        return super().get_queryset(request).select_related("order")
+
+    @admin.display(description="who")
+    def who(self, event: OrderEvent) -> str:
+        return event.actor_name or ("the buyer (guest)" if event.kind == "placed" else "the shop")
+
+    @admin.display(description="details")
+    def details(self, event: OrderEvent) -> str:
+        rows = []
+        for key, value in event.data.items():
+            if key.endswith("_minor") and isinstance(value, int):
+                key, value = key.removesuffix("_minor"), format_money(value, event.order.currency)
+            elif isinstance(value, list):
+                value = ", ".join(str(part) for part in value)
+            rows.append((key.replace("_", " "), value))
+        return format_html_join(LINE_BREAK, "{}: {}", rows) or "—"
+
+
+# Orders that may become shipped now; the ship page asks for a tracking number for each of them only.
+SHIPPABLE = frozenset(source for source, targets in TRANSITIONS.items() if OrderStatus.SHIPPED in targets)
+
+
 class OrderAdmin(admin.ModelAdmin):
     """Staff's orders: a read-only record plus the life-cycle actions. Registered by `payments.admin`."""
 
@@ -154,7 +197,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_filter = ("status", "created_at", "needs_attention")
     search_fields = ("number", "email")
     list_per_page = 50
-    inlines = [OrderLineInline, RefundInline]
+    inlines = [OrderLineInline, RefundInline, OrderEventInline]
     actions = ["mark_shipped", "mark_delivered", "cancel_orders", "clear_attention_flag"]
     fieldsets = (
         (None, {"fields": ("number", "status", "buyer", "email", "currency")}),
@@ -173,6 +216,8 @@ class OrderAdmin(admin.ModelAdmin):
                     "shipping_postal_code",
                     "shipping_city",
                     "shipping_country",
+                    "carrier",
+                    "tracking_number",
                 )
             },
         ),
@@ -247,13 +292,39 @@ class OrderAdmin(admin.ModelAdmin):
         if unlisted > 0:
             self.message_user(request, f"Skipped {orders_phrase(unlisted)} more.", messages.WARNING)
 
-    @admin.action(description="Mark selected orders shipped", permissions=["change"])
-    def mark_shipped(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        self.report(request, run_per_order(queryset, lambda order: mark_shipped(order=order)), done="marked shipped")
+    @admin.action(description="Mark selected orders shipped (asks for carrier and tracking numbers)",
+                  permissions=["change"])  # fmt: skip
+    def mark_shipped(self, request: HttpRequest, queryset: QuerySet[Order]):
+        """The first POST shows a page asking for the carrier and a tracking number per order that may ship; its
+        POST ships them through `mark_shipped` (orders that may not are skipped with the reason). A missing value
+        shows the page again with the error, and nothing changes."""
+        orders = list(queryset.order_by("number"))
+        shippable = [order for order in orders if order.status in SHIPPABLE]
+        form = ShipOrdersForm(request.POST if request.POST.get("ship") == "yes" else None, orders=shippable)
+        if shippable and not (form.is_bound and form.is_valid()):
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Ship orders",
+                "opts": self.model._meta,
+                "form": form,
+                "rows": form.rows(),
+                "skipped": [order for order in orders if order.status not in SHIPPABLE],
+                "orders": orders,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/orders/order/ship_form.html", context)
+        carrier = form.cleaned_data["carrier"] if shippable else ""
+
+        def ship(order: Order) -> None:
+            tracking = form.tracking_number(order) if shippable else ""
+            mark_shipped(order=order, carrier=carrier, tracking_number=tracking, actor=request.user)
+
+        self.report(request, run_per_order(queryset, ship), done="marked shipped")
+        return None
 
     @admin.action(description="Mark selected orders delivered", permissions=["change"])
     def mark_delivered(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        result = run_per_order(queryset, lambda order: mark_delivered(order=order))
+        result = run_per_order(queryset, lambda order: mark_delivered(order=order, actor=request.user))
         self.report(request, result, done="marked delivered")
 
     @admin.action(description="Cancel selected orders (releases their stock)", permissions=["change"])
@@ -263,7 +334,37 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Clear the needs-attention flag", permissions=["change"])
     def clear_attention_flag(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        self.report(request, run_per_order(queryset, lambda order: clear_flag(order=order)), done="cleared")
+        result = run_per_order(queryset, lambda order: clear_flag(order=order, actor=request.user))
+        self.report(request, result, done="cleared")
+
+
+def shipping_detail(line: OrderLine, name: str) -> str:
+    """The order's shipping field `name` while its address is needed (`SHIPPING_VISIBLE`), else a dash."""
+    if line.order.status not in SHIPPING_VISIBLE:
+        return "—"
+    return getattr(line.order, name)
+
+
+class ShippingColumn:
+    """A read-only admin column showing the order's shipping field of the attribute's own name (`shipping_detail`):
+    `shipping_city = ShippingColumn("city")` is the "city" column of `order.shipping_city`."""
+
+    def __init__(self, description: str) -> None:
+        self.description = description
+        self.name = ""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, model_admin, owner=None) -> Callable[[OrderLine], str]:
+        name = self.name
+
+        @admin.display(description=self.description)
+        def column(line: OrderLine) -> str:
+            return shipping_detail(line, name)
+
+        column.__name__ = name
+        return column
 
 
 @admin.register(OrderLine)
@@ -321,12 +422,6 @@ class OrderLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         return self.get_fields(request, obj)
 
-    @staticmethod
-    def _shipping(line: OrderLine, name: str) -> str:
-        if line.order.status not in SHIPPING_VISIBLE:
-            return "—"
-        return getattr(line.order, name)
-
     @admin.display(description="order", ordering="order__number")
     def order_number(self, line: OrderLine) -> str:
         return line.order.number
@@ -349,30 +444,11 @@ class OrderLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="ship to")
     def ship_to(self, line: OrderLine) -> str:
-        if line.order.status not in SHIPPING_VISIBLE:
-            return "—"
-        return line.order.shipping_address.replace("\n", ", ")
+        return shipping_detail(line, "shipping_address").replace("\n", ", ")
 
-    @admin.display(description="name")
-    def shipping_name(self, line: OrderLine) -> str:
-        return self._shipping(line, "shipping_name")
-
-    @admin.display(description="address")
-    def shipping_line1(self, line: OrderLine) -> str:
-        return self._shipping(line, "shipping_line1")
-
-    @admin.display(description="address (line 2)")
-    def shipping_line2(self, line: OrderLine) -> str:
-        return self._shipping(line, "shipping_line2")
-
-    @admin.display(description="postal code")
-    def shipping_postal_code(self, line: OrderLine) -> str:
-        return self._shipping(line, "shipping_postal_code")
-
-    @admin.display(description="city")
-    def shipping_city(self, line: OrderLine) -> str:
-        return self._shipping(line, "shipping_city")
-
-    @admin.display(description="country")
-    def shipping_country(self, line: OrderLine) -> str:
-        return self._shipping(line, "shipping_country")
+    shipping_name = ShippingColumn("name")
+    shipping_line1 = ShippingColumn("address")
+    shipping_line2 = ShippingColumn("address (line 2)")
+    shipping_postal_code = ShippingColumn("postal code")
+    shipping_city = ShippingColumn("city")
+    shipping_country = ShippingColumn("country")

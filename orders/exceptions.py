@@ -1,3 +1,5 @@
+from http import HTTPStatus
+
 from shop.exceptions import ShopError
 
 
@@ -8,36 +10,46 @@ class OrderError(ShopError):
 class CartEmpty(OrderError):
     code = "cart_empty"
     message = "Your cart is empty."
+    http_status = HTTPStatus.CONFLICT
 
 
 class CartHasProblems(OrderError):
     code = "cart_has_problems"
     message = "Some items in your cart cannot be ordered. Fix them in your cart first."
+    http_status = HTTPStatus.CONFLICT
+    client_extra = ("items",)
 
 
 class CartChanged(OrderError):
     code = "cart_changed"
     message = "Your cart changed since you opened checkout (prices, quantities or items). Please review it."
+    http_status = HTTPStatus.CONFLICT
 
 
 class OutOfStock(OrderError):
     code = "out_of_stock"
+    http_status = HTTPStatus.CONFLICT
+    client_extra = ("item_id", "title", "requested", "items")
 
 
 class OrderNotFound(OrderError):
     code = "order_not_found"
     message = "No such order."
+    http_status = HTTPStatus.NOT_FOUND
 
 
 class IllegalTransition(OrderError):
     """The order is not in a state that allows the requested change (the API answers 409)."""
 
     code = "illegal_transition"
+    http_status = HTTPStatus.CONFLICT
+    client_extra = ("number", "status", "requested")
 
 
 class NotAllowed(OrderError):
     code = "not_allowed"
     message = "You may not change this order."
+    http_status = HTTPStatus.FORBIDDEN
 
 
 class RefundRefused(OrderError):
@@ -46,3 +58,4 @@ class RefundRefused(OrderError):
 
     code = "refund_refused"
     message = "This refund cannot be made."
+    client_extra = ("amount", "left", "line")

@@ -78,3 +78,36 @@ class CheckoutForm(AddressFields):
         if chosen is not None:
             return {name: getattr(chosen, name) for name in self.ADDRESS_FIELDS}
         return {name: self.cleaned_data[name] for name in self.ADDRESS_FIELDS}
+
+
+class ShipOrdersForm(forms.Form):
+    """Staff ship orders from the admin: one carrier for the parcels, and a tracking number for each order that may
+    ship now (`orders`: those orders). It only checks the input; `orders.services.mark_shipped` ships each."""
+
+    carrier = forms.CharField(
+        label="Carrier",
+        max_length=100,
+        error_messages={"required": "Enter the carrier that takes the parcels."},
+    )
+
+    def __init__(self, *args, orders=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.orders = list(orders)
+        for order in self.orders:
+            self.fields[self.tracking_field(order)] = forms.CharField(
+                label=f"Tracking number of {order.number}",
+                max_length=100,
+                error_messages={"required": f"Enter the tracking number of order {order.number}."},
+            )
+
+    @staticmethod
+    def tracking_field(order) -> str:
+        return f"tracking_{order.pk}"
+
+    def rows(self) -> list[tuple[object, forms.BoundField]]:
+        """(order, its tracking number field) per order."""
+        return [(order, self[self.tracking_field(order)]) for order in self.orders]
+
+    def tracking_number(self, order) -> str:
+        """The tracking number entered for `order` ("" for an order that was not on the form)."""
+        return self.cleaned_data.get(self.tracking_field(order), "")

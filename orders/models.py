@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from shop.money import fraction_of
 
@@ -82,6 +83,9 @@ class Order(models.Model):
     shipping_postal_code = models.CharField("postal code", max_length=20, blank=True)
     shipping_city = models.CharField("city", max_length=100, blank=True)
     shipping_country = models.CharField("country", max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code.")
+
+    carrier = models.CharField(max_length=100, blank=True, help_text="Who carries the parcel, set when shipped.")
+    tracking_number = models.CharField(max_length=100, blank=True, help_text="The carrier's tracking number.")
 
     needs_attention = models.BooleanField(default=False, help_text="Staff must look at this order.")
     attention_reason = models.TextField(blank=True)
@@ -218,3 +222,68 @@ class RefundLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.order_line_id}"
+
+
+class OrderEventKind(models.TextChoices):
+    PLACED = "placed", "Placed"
+    PAYMENT_STARTED = "payment_started", "Payment started"
+    PAID = "paid", "Paid"
+    EMAIL_SENT = "email_sent", "Email sent"
+    EMAIL_FAILED = "email_failed", "Email failed"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+    REFUND_REQUESTED = "refund_requested", "Refund requested"
+    REFUNDED = "refunded", "Refunded"
+    REFUND_FAILED = "refund_failed", "Refund failed"
+    RESTOCKED = "restocked", "Units back in stock"
+    FLAGGED = "flagged", "Flagged for staff"
+    FLAG_CLEARED = "flag_cleared", "Flag cleared"
+
+
+# What the buyer sees of the timeline, in one place: these kinds, and of their data only these keys (no staff names,
+# no flags, no failing emails, no gateway references).
+BUYER_VISIBLE: dict[str, tuple[str, ...]] = {
+    OrderEventKind.PLACED: (),
+    OrderEventKind.PAID: (),
+    OrderEventKind.SHIPPED: ("carrier", "tracking_number"),
+    OrderEventKind.DELIVERED: (),
+    OrderEventKind.CANCELLED: (),
+    OrderEventKind.EXPIRED: (),
+    OrderEventKind.REFUNDED: ("amount_minor",),
+}
+
+
+class OrderEvent(models.Model):
+    """One thing that happened to an order, recorded in the same transaction as the change it describes (so an event
+    exists exactly when its change committed; emails when the worker sent them or gave up). Append-only: written by
+    `orders.services.record_event`, never changed or deleted."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=OrderEventKind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Staff or the buyer; empty for the shop (worker, payment provider) and for guests.",
+    )
+    actor_name = models.CharField(
+        max_length=200, blank=True, help_text="The actor's name then, kept when the account is deleted."
+    )
+    data = models.JSONField(default=dict, blank=True, help_text="Details: carrier, amounts in minor units, email...")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["order", "created_at"], name="orderevent_order_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.order_id})"
+
+    @property
+    def buyer_data(self) -> dict:
+        """The part of `data` the buyer may see."""
+        return {key: self.data[key] for key in BUYER_VISIBLE.get(self.kind, ()) if key in self.data}

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cart.selectors import CartSummary
 from catalog.selectors import held_by_orders
-from orders.models import Order, OrderLine, OrderStatus
+from orders.models import BUYER_VISIBLE, Order, OrderEvent, OrderLine, OrderStatus
 from pricing.exceptions import PricingError
 from pricing.selectors import Breakdown, price
 
@@ -107,6 +107,15 @@ def order_by_id(*, order_id: object) -> Order | None:
 def order_lines(*, order: Order) -> list[OrderLine]:
     """The order's lines in a stable order (title, then pk)."""
     return list(OrderLine.objects.filter(order_id=order.pk).order_by("title", "pk"))
+
+
+def order_timeline(*, order: Order, for_buyer: bool = False) -> list[OrderEvent]:
+    """The order's events, oldest first; `for_buyer`: only those the buyer may see (`orders.models.BUYER_VISIBLE`;
+    show their `buyer_data`, never `actor_name`)."""
+    events = OrderEvent.objects.filter(order_id=order.pk)
+    if for_buyer:
+        events = events.filter(kind__in=list(BUYER_VISIBLE))
+    return list(events.order_by("created_at", "pk"))
 
 
 def stale_pending_orders(*, older_than: timedelta, now: datetime | None = None) -> QuerySet[Order]:

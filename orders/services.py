@@ -6,6 +6,11 @@ its lines and empties the cart, or does none of it; cancelling or expiring moves
 together. Status changes go through `_move()`: one conditional `filter(pk, status__in=sources).update(...)`, so of
 two racing changes exactly one wins. Side effects (emails, gateway calls) are recorded in the same transaction through
 the outbox (`shop.outbox`, `shop.mail`) and carried out after commit.
+
+Every change also records its event on the order's timeline (`OrderEvent`, `record_event`) in the same unit, so an
+event exists exactly when its change committed. The buyer's emails (paid, shipped, cancelled, refunded, a guest's
+link) go through the outbox topic `orders.email`, whose handler sends the mail and then records "email sent" (or
+"email failed" when the outbox gives up on it).
 """
 
 import hashlib
@@ -16,7 +21,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import IntegrityError
 from django.db.models import F, Sum
@@ -24,6 +29,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.services import record_change
 from cart.selectors import CartLineView, CartOwner, cart_for
 from cart.services import claim_cart, empty_cart
 from catalog.selectors import stock_mismatches
@@ -41,6 +47,8 @@ from orders.models import (
     STATUS_TIMESTAMPS,
     TRANSITIONS,
     Order,
+    OrderEvent,
+    OrderEventKind,
     OrderLine,
     OrderStatus,
     Refund,
@@ -59,7 +67,10 @@ from pricing.selectors import Breakdown, price
 from pricing.services import redeem_code, release_code
 from shop.db import TransientError, checkpoint, unit_of_work
 from shop.exceptions import ShopError
+from shop.mail import deliver_email, message_to_dict
+from shop.models import OutboxMessage
 from shop.money import allocate, format_money, fraction_of
+from shop.outbox import enqueue, handler
 
 logger = logging.getLogger(__name__)
 
@@ -129,13 +140,7 @@ def guest_order_link(*, order: Order) -> str:
 def _send_guest_email(order: Order) -> None:
     """The guest's only way back to the order from another browser: its link, by email (through the outbox)."""
     link = settings.SHOP_URL.rstrip("/") + guest_order_link(order=order)
-    context = {"order": order, "lines": order_lines(order=order), "link": link, "SHOP_NAME": settings.SHOP_NAME}
-    send_mail(
-        subject=render_to_string("orders/email/guest_order_subject.txt", context).strip(),
-        message=render_to_string("orders/email/guest_order_body.txt", context),
-        from_email=None,
-        recipient_list=[order.email],
-    )
+    _send_email(order, kind="guest_order", lines=order_lines(order=order), link=link)
 
 
 def remember_guest_order(*, session, order: Order) -> None:
@@ -300,6 +305,7 @@ def place_order(
     _insert_lines(order=order, breakdown=breakdown)
     checkpoint("place_order.lines_inserted")
     empty_cart(owner=owner)
+    record_event(order=order, kind=OrderEventKind.PLACED, actor=buyer, total_minor=order.total_minor)
     if buyer is None:
         _send_guest_email(order)
     order_placed.send(sender=Order, order=order)
@@ -310,25 +316,47 @@ def _label(status: str) -> str:
     return OrderStatus(status).label.lower()
 
 
-def _move(*, order: Order, to: str, **fields) -> Order:
-    """Moves the order to `to` in one conditional update; updates `order` in place.
+# The timeline event each target status records in `_move`; refunds record theirs with their amount.
+STATUS_EVENTS: dict[str, str] = {
+    OrderStatus.PAID: OrderEventKind.PAID,
+    OrderStatus.SHIPPED: OrderEventKind.SHIPPED,
+    OrderStatus.DELIVERED: OrderEventKind.DELIVERED,
+    OrderStatus.CANCELLED: OrderEventKind.CANCELLED,
+    OrderStatus.EXPIRED: OrderEventKind.EXPIRED,
+}
+
+
+def _sources(to: str) -> list[str]:
+    return [source for source, targets in TRANSITIONS.items() if to in targets]
+
+
+def _illegal(order: Order, to: str) -> IllegalTransition:
+    return IllegalTransition(
+        f"Order {order.number} is {_label(order.status)} and cannot become {_label(to)}.",
+        number=order.number,
+        status=order.status,
+        requested=to,
+    )
+
+
+def _move(*, order: Order, to: str, actor=None, event_data: dict | None = None, **fields) -> Order:
+    """Moves the order to `to` in one conditional update and records its timeline event (`STATUS_EVENTS`, by
+    `actor`, with `event_data`); updates `order` in place. Call it inside a unit of work.
 
     Raises: IllegalTransition when the order's stored status does not allow it (including losing a race).
     """
-    sources = [source for source, targets in TRANSITIONS.items() if to in targets]
     now = timezone.now()
-    changed = Order.objects.filter(pk=order.pk, status__in=sources).update(
+    changed = Order.objects.filter(pk=order.pk, status__in=_sources(to)).update(
         status=to, updated_at=now, **{STATUS_TIMESTAMPS[to]: now}, **fields
     )
     old_status = order.status
+    before = {"status": old_status, **{name: getattr(order, name) for name in fields}}
     order.refresh_from_db()
     if not changed:
-        raise IllegalTransition(
-            f"Order {order.number} is {_label(order.status)} and cannot become {_label(to)}.",
-            number=order.number,
-            status=order.status,
-            requested=to,
-        )
+        raise _illegal(order, to)
+    _audit_order(order, before=before, after={"status": to, **fields}, actor=actor)
+    if to in STATUS_EVENTS:
+        record_event(order=order, kind=STATUS_EVENTS[to], actor=actor, **(event_data or {}))
     order_status_changed.send(sender=Order, order=order, old_status=old_status, new_status=to)
     return order
 
@@ -361,10 +389,11 @@ def cancel_order(*, order: Order, actor) -> Order:
     expired after commit (payments reacts to the status change). Raises: NotAllowed, IllegalTransition."""
     if not _may_change(order, actor):
         raise NotAllowed()
-    _move(order=order, to=OrderStatus.CANCELLED)
+    _move(order=order, to=OrderStatus.CANCELLED, actor=actor)
     checkpoint("cancel_order.status_changed")
     _release_order_stock(order)
     release_code(order_number=order.number)  # its discount code's use goes back too
+    _send_email(order, kind="order_cancelled", dedupe_key=f"order-{order.number}-cancelled-email")
     return order
 
 
@@ -379,14 +408,15 @@ def expire_order(*, order: Order) -> Order:
 
 
 @unit_of_work
-def mark_order_paid(*, order: Order) -> Order:
+def mark_order_paid(*, order: Order, reference: str = "") -> Order:
     """Marks a pending order paid and records the buyer's confirmation email, once, in one transaction; an order that
-    is already paid (or further along) is returned unchanged, so retries and replays are harmless.
+    is already paid (or further along) is returned unchanged, so retries and replays are harmless. `reference` (the
+    gateway's payment reference) goes on the timeline.
 
     Raises: IllegalTransition when the order was cancelled or expired (the caller must see to the money).
     """
     try:
-        _move(order=order, to=OrderStatus.PAID)
+        _move(order=order, to=OrderStatus.PAID, event_data={"reference": reference} if reference else None)
     except IllegalTransition:
         if order.status in (*REFUNDABLE, OrderStatus.REFUNDED):  # paid already, or further along
             return order
@@ -397,22 +427,63 @@ def mark_order_paid(*, order: Order) -> Order:
     return order
 
 
-def mark_shipped(*, order: Order) -> Order:
-    """Paid -> shipped. Raises: IllegalTransition."""
-    return _move(order=order, to=OrderStatus.SHIPPED)
+SHIPPING_DETAIL_MAX_LENGTH = 100
 
 
-def mark_delivered(*, order: Order) -> Order:
-    """Shipped -> delivered. Raises: IllegalTransition."""
-    return _move(order=order, to=OrderStatus.DELIVERED)
+def _shipping_details(*, carrier: str, tracking_number: str) -> tuple[str, str]:
+    """The carrier and tracking number as stored: one line each. Raises: ValidationError naming each bad field."""
+    cleaned = {name: " ".join(str(value or "").split()) for name, value in
+               (("carrier", carrier), ("tracking_number", tracking_number))}  # fmt: skip
+    labels = {"carrier": "the carrier", "tracking_number": "the tracking number"}
+    errors = {}
+    for name, value in cleaned.items():
+        if not value:
+            errors[name] = f"Enter {labels[name]} to ship the order."
+        elif len(value) > SHIPPING_DETAIL_MAX_LENGTH:
+            errors[name] = f"Keep {labels[name]} to {SHIPPING_DETAIL_MAX_LENGTH} characters."
+    if errors:
+        raise ValidationError(errors)
+    return cleaned["carrier"], cleaned["tracking_number"]
 
 
 @unit_of_work
-def mark_refunded(*, order: Order, restock: bool = False) -> Order:
-    """Paid -> refunded (the money went back), and with `restock` its units return to stock, together.
+def mark_shipped(*, order: Order, carrier: str, tracking_number: str, actor=None) -> Order:
+    """Paid -> shipped with the parcel's carrier and tracking number, which the order keeps and the buyer's shipped
+    email (recorded with the change, sent after commit, once) gives.
+
+    Raises: IllegalTransition (checked first), ValidationError (no carrier or tracking number).
+    """
+    order.refresh_from_db(fields=["status"])
+    if order.status not in _sources(OrderStatus.SHIPPED):
+        raise _illegal(order, OrderStatus.SHIPPED)
+    carrier, tracking_number = _shipping_details(carrier=carrier, tracking_number=tracking_number)
+    _move(
+        order=order,
+        to=OrderStatus.SHIPPED,
+        actor=actor,
+        event_data={"carrier": carrier, "tracking_number": tracking_number},
+        carrier=carrier,
+        tracking_number=tracking_number,
+    )
+    checkpoint("mark_shipped.status_changed")
+    _send_email(order, kind="order_shipped", dedupe_key=f"order-{order.number}-shipped-email")
+    return order
+
+
+@unit_of_work
+def mark_delivered(*, order: Order, actor=None) -> Order:
+    """Shipped -> delivered. Raises: IllegalTransition."""
+    return _move(order=order, to=OrderStatus.DELIVERED, actor=actor)
+
+
+@unit_of_work
+def mark_refunded(*, order: Order, restock: bool = False, actor=None) -> Order:
+    """Paid -> refunded (the money went back), and with `restock` its units return to stock, together. The money
+    not covered by refunds already recorded goes on the timeline and into the buyer's refunded email.
 
     Raises: IllegalTransition.
     """
+    before = Order.objects.filter(pk=order.pk).values_list("refunded_minor", flat=True).first() or 0
     _move(
         order=order,
         to=OrderStatus.REFUNDED,
@@ -423,7 +494,17 @@ def mark_refunded(*, order: Order, restock: bool = False) -> Order:
     if restock:
         checkpoint("mark_refunded.status_changed")
         _release_order_stock(order, reason=StockReason.RETURNED)
+        record_event(order=order, kind=OrderEventKind.RESTOCKED, actor=actor)
+    if order.total_minor > before:  # else a refund of ours under way covers it, and records it when done
+        _record_refunded(order, amount_minor=order.total_minor - before, actor=actor, key="refunded")
     return order
+
+
+def _record_refunded(order: Order, *, amount_minor: int, actor, key: str, **data) -> None:
+    """Money went back to the buyer: on the timeline (with who asked) and in the buyer's email, once per `key`."""
+    record_event(order=order, kind=OrderEventKind.REFUNDED, actor=actor, amount_minor=amount_minor, **data)
+    _send_email(order, kind="order_refunded", amount_minor=amount_minor,
+                dedupe_key=f"order-{order.number}-{key}-email")  # fmt: skip
 
 
 def _mark_lines_refunded(order: Order) -> None:
@@ -443,6 +524,7 @@ def restock_refunded_order(*, order: Order) -> bool:
         return False
     _release_order_stock(order, reason=StockReason.RETURNED)
     order.refresh_from_db()
+    record_event(order=order, kind=OrderEventKind.RESTOCKED)
     return True
 
 
@@ -498,8 +580,12 @@ def reserve_refund(
             f"Only {format_money(max(left, 0), order.currency)} of order {order.number} is left to refund.",
             left=left,
         )
+    _audit_order(order, before={"refunded_minor": order.refunded_minor},
+                 after={"refunded_minor": order.refunded_minor + amount}, actor=actor)  # fmt: skip
     checkpoint("reserve_refund.amount_reserved")
     refund = Refund.objects.create(order=order, amount_minor=amount, restock=restock, note=note[:200], created_by=actor)
+    record_event(order=order, kind=OrderEventKind.REFUND_REQUESTED, actor=actor, refund=str(refund.pk),
+                 amount_minor=amount, restock=restock, note=refund.note)  # fmt: skip
     RefundLine.objects.bulk_create(
         [
             RefundLine(refund=refund, order_line=line, quantity=qty, amount_minor=share)
@@ -591,6 +677,10 @@ def complete_refund(*, refund: Refund, reference: str = "") -> bool:
     in_full = (done["total"] or 0) >= order.total_minor
     if order.status != OrderStatus.REFUNDED:
         _move(order=order, to=OrderStatus.REFUNDED if in_full else OrderStatus.PARTIALLY_REFUNDED)
+    refund = Refund.objects.select_related("created_by").get(pk=refund.pk)
+    _record_refunded(order, amount_minor=refund.amount_minor, actor=refund.created_by, key=f"refund-{refund.pk}",
+                     refund=str(refund.pk), reference=refund.gateway_reference)  # fmt: skip
+    checkpoint("complete_refund.recorded")
     return True
 
 
@@ -612,36 +702,117 @@ def fail_refund(*, refund: Refund, reason: str) -> bool:
         )
     order = Order.objects.get(pk=refund.order_id)
     amount = format_money(refund.amount_minor, order.currency)
+    record_event(order=order, kind=OrderEventKind.REFUND_FAILED, refund=str(refund.pk),
+                 amount_minor=refund.amount_minor, reason=reason[:500])  # fmt: skip
     flag_order(order=order, reason=f"A refund of {amount} failed at the payment provider: {reason}")
     return True
 
 
+@unit_of_work
 def flag_order(*, order: Order, reason: str) -> Order:
     """Marks the order for staff attention with a reason (added to earlier ones); works in any status."""
     reasons = "\n".join(part for part in (order.attention_reason, reason) if part)
     Order.objects.filter(pk=order.pk).update(needs_attention=True, attention_reason=reasons, updated_at=timezone.now())
+    record_event(order=order, kind=OrderEventKind.FLAGGED, reason=reason[:1000])
     logger.warning("Order %s flagged for staff: %s", order.number, reason)
     order.refresh_from_db()
     return order
 
 
-def clear_flag(*, order: Order) -> Order:
+@unit_of_work
+def clear_flag(*, order: Order, actor=None) -> Order:
     """Staff resolved what the flag was about."""
     Order.objects.filter(pk=order.pk).update(needs_attention=False, attention_reason="", updated_at=timezone.now())
+    record_event(order=order, kind=OrderEventKind.FLAG_CLEARED, actor=actor)
+    _audit_order(order, before={"needs_attention": order.needs_attention, "attention_reason": order.attention_reason},
+                 after={"needs_attention": False, "attention_reason": ""}, actor=actor)  # fmt: skip
     order.refresh_from_db()
     return order
 
 
-def _send_paid_email(order: Order) -> None:
-    """The confirmation email, recorded in the caller's transaction and sent by the worker (`shop.mail`)."""
-    lines = list(OrderLine.objects.filter(order_id=order.pk))
-    context = {"order": order, "lines": lines, "SHOP_NAME": settings.SHOP_NAME}
-    send_mail(
-        subject=render_to_string("orders/email/order_paid_subject.txt", context).strip(),
-        message=render_to_string("orders/email/order_paid_body.txt", context),
-        from_email=None,
-        recipient_list=[order.email],
+def _audit_order(order: Order, *, before: dict, after: dict, actor) -> None:
+    """Staff writes done with a conditional update (which sends no signal) go on the audit trail themselves."""
+    record_change(action="update", model=Order, object_id=order.pk, object_repr=str(order), before=before,
+                  after=after, actor=actor)  # fmt: skip
+
+
+# -- the timeline and the buyer's emails ----------------------------------------------------------------------------
+
+
+def _actor_name(actor) -> str:
+    return (actor.get_full_name() or actor.email or str(actor))[:200]
+
+
+def record_event(*, order: Order, kind: str, actor=None, **data) -> OrderEvent:
+    """Appends an event to the order's timeline; `actor` is the user who did it (None: the shop itself, or a guest),
+    whose name is kept with it. `data` must be JSON (ids as strings, amounts as ints in minor units). Call it inside
+    the unit of work of the change it describes, so that the event exists exactly when the change committed."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return OrderEvent.objects.create(
+        order_id=order.pk,
+        kind=kind,
+        actor=actor,
+        actor_name=_actor_name(actor) if actor is not None else "",
+        data=data,
     )
+
+
+ORDER_EMAIL = "orders.email"
+
+
+def _send_email(order: Order, *, kind: str, dedupe_key: str = "", **context) -> None:
+    """Records one of the buyer's emails (to the order's address: the guest's for a guest order) in the caller's
+    transaction: templates `orders/email/<kind>_subject.txt` and `_body.txt`. The worker sends it after commit
+    (`send_order_email`); `dedupe_key` makes asking twice before it went out send it once."""
+    context = {"order": order, "SHOP_NAME": settings.SHOP_NAME, **context}
+    message = EmailMessage(
+        subject=render_to_string(f"orders/email/{kind}_subject.txt", context).strip(),
+        body=render_to_string(f"orders/email/{kind}_body.txt", context),
+        to=[order.email],
+    )
+    enqueue(
+        ORDER_EMAIL,
+        dedupe_key=dedupe_key,
+        order_id=str(order.pk),
+        email=kind,
+        email_id=secrets.token_hex(16),
+        message=message_to_dict(message),
+    )
+
+
+def _send_paid_email(order: Order) -> None:
+    """The confirmation email, recorded in the caller's transaction and sent by the worker."""
+    _send_email(order, kind="order_paid", lines=list(OrderLine.objects.filter(order_id=order.pk)),
+                dedupe_key=f"order-{order.number}-paid-email")  # fmt: skip
+
+
+def _is_last_attempt(payload: dict) -> bool:
+    """Whether the outbox gives up on this email if this attempt fails (it counts the attempt before running it)."""
+    attempts = (
+        OutboxMessage.objects.filter(topic=ORDER_EMAIL, payload__email_id=payload["email_id"])
+        .values_list("attempts", flat=True)
+        .first()
+    )
+    return attempts is not None and attempts >= settings.OUTBOX_MAX_ATTEMPTS
+
+
+@handler(ORDER_EMAIL)
+def send_order_email(payload: dict) -> None:
+    """The worker sends one of an order's emails (`shop.mail.deliver_email`), then records on the order's timeline
+    that it went out; when it fails for the last time (the outbox gives up and flags it for staff), that it failed.
+    Raises while the mail server refuses it, so that the outbox tries again."""
+    order = Order.objects.filter(pk=payload["order_id"]).first()
+    details = {"email": payload["email"], "to": payload["message"]["to"]}
+    try:
+        deliver_email(payload)
+    except Exception as error:
+        if order is not None and _is_last_attempt(payload):
+            record_event(order=order, kind=OrderEventKind.EMAIL_FAILED, error=f"{type(error).__name__}: {error}"[:500],
+                         **details)  # fmt: skip
+        raise
+    if order is not None:
+        record_event(order=order, kind=OrderEventKind.EMAIL_SENT, **details)
 
 
 @dataclass

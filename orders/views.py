@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -20,6 +20,7 @@ from orders.selectors import (
     order_by_guest_token,
     order_for_viewer,
     order_lines,
+    order_timeline,
     orders_for_buyer,
 )
 from orders.services import (
@@ -105,7 +106,9 @@ class CheckoutView(FormView):
             remember_guest_order(session=self.request.session, order=order)
         elif data.get("save_address") and not data.get("use_address"):
             save_address(user=self.request.user, **form.address_fields())
-        return redirect(reverse("payments:start", kwargs={"number": order.number}))
+        # 307, not 302: the browser repeats this POST (the form with its CSRF token) at the payment start, which
+        # opens a gateway session on POST only; the order page's Pay button posts there too.
+        return HttpResponseRedirect(reverse("payments:start", kwargs={"number": order.number}), status=307)
 
     def _refuse(self, form, message: str):
         """Shows the form again over the cart as it is now, so the shopper reviews what changed."""
@@ -153,6 +156,7 @@ class OrderDetailView(DetailView):
         order = self.object
         return super().get_context_data(
             lines=order_lines(order=order),
+            timeline=order_timeline(order=order, for_buyer=True),
             is_guest_order=order.buyer_id is None,
             can_cancel=can_cancel(order=order, actor=self.request.user),
             can_pay=is_payable(order=order),

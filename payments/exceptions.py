@@ -1,3 +1,5 @@
+from http import HTTPStatus
+
 from shop.exceptions import ShopError
 
 
@@ -14,6 +16,7 @@ class PaymentGatewayError(PaymentError):
     """
 
     code = "payment_gateway_error"
+    http_status = HTTPStatus.SERVICE_UNAVAILABLE
     message = "We could not reach the payment provider. Your order is saved: please try paying again in a minute."
 
     def __init__(self, message: str | None = None, *, retryable: bool = True, detail: str = "", **extra) -> None:
@@ -24,11 +27,13 @@ class PaymentGatewayError(PaymentError):
 
 class OrderNotPayable(PaymentError):
     code = "order_not_payable"
+    http_status = HTTPStatus.CONFLICT
     message = "This order cannot be paid any more."
 
 
 class PaymentInProgress(PaymentError):
     code = "payment_in_progress"
+    http_status = HTTPStatus.CONFLICT
     message = "A payment for this order is being processed; we will email you when it is confirmed."
 
 
@@ -39,12 +44,15 @@ class InvalidPaymentLink(PaymentError):
 
 class RefundNotPossible(PaymentError):
     code = "refund_not_possible"
+    http_status = HTTPStatus.CONFLICT
 
 
 class RefundGatewayUnavailable(PaymentError):
     """The gateway did not answer: the refund stays under way and the worker finishes it (the API answers 503)."""
 
     code = "refund_gateway_unavailable"
+    http_status = HTTPStatus.SERVICE_UNAVAILABLE
+    client_extra = ("number",)
     message = (
         "The payment provider did not answer. The refund is recorded and will be completed automatically: "
         "do not send it again."
@@ -55,4 +63,6 @@ class RefundGatewayRefused(PaymentError):
     """The gateway refused the refund: it failed and its amount went back to the order (the API answers 502)."""
 
     code = "refund_gateway_refused"
+    http_status = HTTPStatus.BAD_GATEWAY
+    client_extra = ("number",)
     message = "The payment provider refused the refund; nothing was refunded. Staff can see why on the order."

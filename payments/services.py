@@ -11,6 +11,7 @@ after the order closed) go through the outbox (`shop.outbox`) and are retried un
 
 import contextlib
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,8 +22,9 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.services import record_change
 from orders.exceptions import IllegalTransition
-from orders.models import Order, OrderStatus, Refund, RefundStatus
+from orders.models import Order, OrderEventKind, OrderStatus, Refund, RefundStatus
 from orders.selectors import is_payable, order_by_number, order_lines, payment_deadline, stale_pending_orders
 from orders.services import (
     REFUNDABLE,
@@ -32,6 +34,7 @@ from orders.services import (
     flag_order,
     mark_order_paid,
     mark_refunded,
+    record_event,
     reserve_refund,
     restock_refunded_order,
 )
@@ -46,7 +49,7 @@ from payments.gateways import (
     get_gateway,
 )
 from payments.models import Gateway, Payment, PaymentEvent, PaymentStatus
-from payments.selectors import latest_payment, paid_payment, payment_by_session
+from payments.selectors import PLACEHOLDER_PREFIX, latest_payment, paid_payment, payment_by_session
 from shop.db import checkpoint, unit_of_work
 from shop.outbox import enqueue, handler
 
@@ -62,7 +65,11 @@ def _set_status(payment: Payment, *, to: str, sources, **fields) -> bool:
     changed = Payment.objects.filter(pk=payment.pk, status__in=list(sources)).update(
         status=to, updated_at=timezone.now(), **fields
     )
+    before = {"status": payment.status, **{name: getattr(payment, name) for name in fields}}
     payment.refresh_from_db()
+    if changed:  # on the audit trail when staff caused it (a refund from the admin); a signal-less update
+        record_change(action="update", model=Payment, object_id=payment.pk, object_repr=str(payment), before=before,
+                      after={"status": to, **fields})  # fmt: skip
     return bool(changed)
 
 
@@ -77,7 +84,7 @@ def _new_attempt(*, order, gateway_name: str) -> Payment:
         order=order,
         gateway=gateway_name,
         attempt=attempt,
-        session_id=f"pending:{order.pk}:{attempt}",
+        session_id=f"{PLACEHOLDER_PREFIX}{secrets.token_urlsafe(18)}",  # unguessable, like a gateway's id
         amount_minor=order.total_minor,
         currency=order.currency,
     )
@@ -160,20 +167,25 @@ def start_payment(*, order, site_url: str) -> Payment:
         else:  # e.g. an idempotency error: the next try opens a fresh attempt with a fresh key
             _set_status(payment, to=PaymentStatus.FAILED, sources=[PaymentStatus.CREATING], **fields)
         raise
-    opened = _set_status(
-        payment,
-        to=PaymentStatus.OPEN,
-        sources=[PaymentStatus.CREATING],
-        session_id=session.id,
-        checkout_url=urljoin(site_url, session.url or ""),
-        last_error="",
-    )
+    opened = _record_opened(payment, session_id=session.id, checkout_url=urljoin(site_url, session.url or ""))
     order.refresh_from_db()
     if not opened or not is_payable(order=order):
         # The order was cancelled or expired while the gateway opened the session: nobody may pay it.
         _expire_later(payment)
         raise OrderNotPayable(f"Order {order.number} is {order.get_status_display().lower()} and cannot be paid.")
     return payment
+
+
+@unit_of_work
+def _record_opened(payment: Payment, *, session_id: str, checkout_url: str) -> bool:
+    """The gateway opened the attempt's session: the attempt is open and the order's timeline says payment started,
+    together. Returns whether this call opened it (a twin request may have)."""
+    opened = _set_status(payment, to=PaymentStatus.OPEN, sources=[PaymentStatus.CREATING], session_id=session_id,
+                         checkout_url=checkout_url, last_error="")  # fmt: skip
+    if opened:
+        record_event(order=payment.order, kind=OrderEventKind.PAYMENT_STARTED, gateway=payment.gateway,
+                     attempt=payment.attempt, reference=session_id)  # fmt: skip
+    return opened
 
 
 # -- fulfilment ------------------------------------------------------------------------------------------------
@@ -238,7 +250,7 @@ def fulfil_checkout_session(*, session: SessionInfo) -> str:
     checkpoint("fulfil.payment_marked")
     was_paid = order.status != OrderStatus.PENDING_PAYMENT
     try:
-        mark_order_paid(order=order)
+        mark_order_paid(order=order, reference=intent or session.id)
     except IllegalTransition:
         if newly_paid:
             flag_order(
@@ -282,6 +294,19 @@ def confirm_checkout_session(*, session_id: str) -> tuple[Payment | None, str]:
     outcome = fulfil_checkout_session(session=gateway_named(payment.gateway).retrieve(session_id=session_id))
     payment.refresh_from_db()
     return payment, outcome
+
+
+def confirm_returned_payment(*, payment: Payment) -> str:
+    """The success page, for a visitor who may see the order: asks the gateway once about an attempt that is still
+    open or processing and fulfils accordingly; a settled attempt is reported as stored, with no gateway call.
+
+    Returns the outcome ("settled" when nothing was asked). Raises: PaymentGatewayError.
+    """
+    if payment.status not in (PaymentStatus.OPEN, PaymentStatus.PROCESSING):
+        return "settled"
+    outcome = fulfil_checkout_session(session=gateway_named(payment.gateway).retrieve(session_id=payment.session_id))
+    payment.refresh_from_db()
+    return outcome
 
 
 @unit_of_work

@@ -17,9 +17,9 @@ from orders.selectors import is_payable, order_for_viewer, order_lines, payment_
 from payments.exceptions import InvalidPaymentLink, PaymentGatewayError
 from payments.gateways import demo_session_id
 from payments.models import Gateway, PaymentStatus
-from payments.selectors import payment_by_session, success_page_state
+from payments.selectors import payment_by_session, returned_payment, success_page_state
 from payments.services import (
-    confirm_checkout_session,
+    confirm_returned_payment,
     handle_stripe_event,
     pay_demo_session,
     start_payment,
@@ -29,27 +29,26 @@ from shop.exceptions import ShopError
 logger = logging.getLogger(__name__)
 
 
-class StartPaymentView(View):
+@require_POST
+def start_payment_view(request, number: str):
     """Sends the buyer (or the guest whose session placed or opened the order) to the gateway's checkout page for
     their pending order (reusing an open session).
 
-    GET too, because placing an order redirects here; it is safe to repeat (one session per attempt).
+    POST only, so the CSRF check applies and no link, prefetch or crawler opens a session: the order page's Pay
+    button posts here, and placing an order answers with a 307 that the browser follows by posting the checkout form
+    (and its CSRF token) here again.
     """
-
-    def get(self, request, number: str):
-        order = order_for_viewer(user=request.user, session=request.session, number=number)
-        if order is None:
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            raise Http404("No such order.")
-        try:
-            payment = start_payment(order=order, site_url=request.build_absolute_uri("/"))
-        except ShopError as err:  # a gateway failure is logged where it happens; the shopper gets its generic text
-            messages.error(request, str(err))
-            return redirect(order)
-        return redirect(payment.checkout_url)
-
-    post = get
+    order = order_for_viewer(user=request.user, session=request.session, number=number)
+    if order is None:
+        if not request.user.is_authenticated:
+            return redirect_to_login(reverse("orders:detail", kwargs={"number": number}))
+        raise Http404("No such order.")
+    try:
+        payment = start_payment(order=order, site_url=request.build_absolute_uri("/"))
+    except ShopError as err:  # a gateway failure is logged where it happens; the shopper gets its generic text
+        messages.error(request, str(err))
+        return redirect(order)
+    return redirect(payment.checkout_url)
 
 
 @csrf_exempt
@@ -74,27 +73,27 @@ def stripe_webhook_view(request):
 class CheckoutSuccessView(TemplateView):
     """Where the gateway sends the shopper back: the session is looked up on the server, never trusted from the URL.
 
-    No login needed (the session id is an unguessable capability); it shows only the order number and state.
+    Only the order's buyer (or the guest session that placed or opened it) sees the order, and only for them is the
+    gateway asked (once per visit, and only while the attempt is still unfinished). Anyone else, with an unknown
+    reference or someone else's, gets the same neutral page.
     """
 
     template_name = "payments/checkout_success.html"
 
     def get_context_data(self, **kwargs):
-        session_id = self.request.GET.get("session_id", "")
-        try:
-            payment, outcome = confirm_checkout_session(session_id=session_id)
-        except PaymentGatewayError:
-            payment, outcome = payment_by_session(session_id=session_id), "unreachable"
+        payment = returned_payment(
+            session_id=self.request.GET.get("session_id", ""), user=self.request.user, session=self.request.session
+        )
         if payment is None:
-            raise Http404("No such payment.")
+            return super().get_context_data(order=None, **kwargs)
+        try:
+            outcome = confirm_returned_payment(payment=payment)
+        except PaymentGatewayError:
+            outcome = "unreachable"
         order = payment.order
         order.refresh_from_db()
         return super().get_context_data(
-            order=order,
-            state=success_page_state(payment=payment, order=order),
-            outcome=outcome,
-            is_buyer=self.request.user.is_authenticated and self.request.user.pk == order.buyer_id,
-            **kwargs,
+            order=order, state=success_page_state(payment=payment, order=order), outcome=outcome, **kwargs
         )
 
 

@@ -1,3 +1,5 @@
+from http import HTTPStatus
+
 from shop.exceptions import ShopError
 
 
@@ -11,6 +13,7 @@ class DiscountRefused(PricingError):
 
     code = "discount_refused"
     message = "This discount code cannot be used."
+    client_extra = ("reason", "discount_code")
 
 
 class ShippingUnavailable(PricingError):
@@ -18,6 +21,7 @@ class ShippingUnavailable(PricingError):
 
     code = "shipping_unavailable"
     message = "We cannot ship this cart there."
+    client_extra = ("country",)
 
 
 class DiscountCodeInUse(PricingError):
@@ -25,3 +29,5 @@ class DiscountCodeInUse(PricingError):
 
     code = "discount_code_in_use"
     message = "Orders have used this code, so it cannot be deleted; deactivate it instead (is_active false)."
+    http_status = HTTPStatus.CONFLICT
+    client_extra = ("discount_code",)

@@ -4,6 +4,7 @@ the last use, exactly as many orders as the limit allows get it. Called inside t
 from django.db.models import F, ProtectedError, Q
 from django.utils import timezone
 
+from audit.services import is_audited, record_change, record_instance_change
 from pricing.exceptions import DiscountCodeInUse, DiscountRefused
 from pricing.models import DiscountCode, DiscountRedemption
 from shop.db import unit_of_work
@@ -29,6 +30,24 @@ def redeem_code(*, code: str, order_number: str, email: str) -> None:
             discount_code=code,
         )
     DiscountRedemption.objects.create(code=discount, order_number=order_number, email=email)
+    _audit_used_count(discount, change=+1)
+
+
+def _audit_used_count(discount: DiscountCode, *, change: int) -> None:
+    """`used_count` moves by `QuerySet.update()`, which sends no signal: when staff or a command move it (an order
+    they place or cancel), the audit trail learns it here, in the caller's transaction."""
+    if not is_audited():
+        return
+    after = DiscountCode.objects.filter(pk=discount.pk).values_list("used_count", flat=True).first()
+    if after is not None:
+        record_change(
+            action="update",
+            model=DiscountCode,
+            object_id=discount.pk,
+            object_repr=discount.code,
+            before={"used_count": after - change},
+            after={"used_count": after},
+        )
 
 
 def release_code(*, order_number: str) -> bool:
@@ -40,7 +59,18 @@ def release_code(*, order_number: str) -> bool:
         released_at=timezone.now()
     ):
         return False
-    DiscountCode.objects.filter(pk=redemption.code_id, used_count__gt=0).update(used_count=F("used_count") - 1)
+    given_back = DiscountCode.objects.filter(pk=redemption.code_id, used_count__gt=0).update(
+        used_count=F("used_count") - 1
+    )
+    if is_audited():
+        record_instance_change(
+            action="update",
+            instance=redemption,
+            before={"released_at": None},
+            after={"released_at": DiscountRedemption.objects.get(pk=redemption.pk).released_at},
+        )
+        if given_back:
+            _audit_used_count(redemption.code, change=-1)
     return True
 
 

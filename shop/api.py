@@ -1,6 +1,7 @@
 """What every app's JSON API shares: the base view, the one exception handler, pagination, permissions, throttles,
 strict input fields and the schema helpers. Apps import this module; it imports no app."""
 
+import json
 import re
 from functools import cache
 
@@ -12,7 +13,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -22,41 +23,18 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from shop.converters import PkConverter
-from shop.exceptions import ShopBusy, ShopError
+from shop.exceptions import ShopError
 from shop.parsers import JSONParser
-
-# The status each refusal answers with, by the stable `code` of its ShopError (shop imports no app, so codes, not
-# classes). A code that is not listed is a plain bad request (400).
-STATUS_BY_CODE = {
-    "not_allowed": status.HTTP_403_FORBIDDEN,
-    "item_unavailable": status.HTTP_404_NOT_FOUND,
-    "order_not_found": status.HTTP_404_NOT_FOUND,
-    "not_enough_stock": status.HTTP_409_CONFLICT,
-    "stock_below_zero": status.HTTP_409_CONFLICT,
-    "stock_changed": status.HTTP_409_CONFLICT,
-    "out_of_stock": status.HTTP_409_CONFLICT,
-    "cart_empty": status.HTTP_409_CONFLICT,
-    "cart_has_problems": status.HTTP_409_CONFLICT,
-    "cart_changed": status.HTTP_409_CONFLICT,
-    "illegal_transition": status.HTTP_409_CONFLICT,
-    "order_not_payable": status.HTTP_409_CONFLICT,
-    "payment_in_progress": status.HTTP_409_CONFLICT,
-    "payment_gateway_error": status.HTTP_503_SERVICE_UNAVAILABLE,
-    "discount_code_in_use": status.HTTP_409_CONFLICT,
-    "refund_not_possible": status.HTTP_409_CONFLICT,
-    "refund_gateway_refused": status.HTTP_502_BAD_GATEWAY,
-    "refund_gateway_unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
-    "busy": status.HTTP_503_SERVICE_UNAVAILABLE,
-}
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus: a ShopError becomes `{detail, code, message, extra}` with the status its code maps to;
-    a model's ValidationError (from `full_clean()` in a service) becomes a 400 `{field: [messages]}`."""
+    """DRF's handler, plus: a ShopError becomes `{detail, code, message, extra}` with its class's `http_status` and
+    only the `extra` fields its class shows clients (`shop.exceptions.ShopError`); a model's ValidationError (from
+    `full_clean()` in a service) becomes a 400 `{field: [messages]}`."""
     if isinstance(exc, ShopError):
-        body = {"detail": exc.message, "code": exc.code, "message": exc.message, "extra": exc.extra}
-        headers = {"Retry-After": "1"} if isinstance(exc, ShopBusy) else None
-        return Response(body, status=STATUS_BY_CODE.get(exc.code, status.HTTP_400_BAD_REQUEST), headers=headers)
+        body = {"detail": exc.message, "code": exc.code, "message": exc.message, "extra": exc.client_data}
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+        return Response(body, status=int(exc.http_status), headers=headers)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail)
@@ -132,7 +110,9 @@ class IsSellerOrStaff(BasePermission):
 
 class AuthRateThrottle(SimpleRateThrottle):
     """Login and signup attempts per client address; the rate is REST_FRAMEWORK's DEFAULT_THROTTLE_RATES["auth"]
-    (env API_AUTH_THROTTLE_RATE), read on each request so that a settings change applies at once."""
+    (env API_AUTH_THROTTLE_RATE), read on each request so that a settings change applies at once. The address is
+    the connection's (REMOTE_ADDR), or the one our own proxies saw when DJANGO_TRUSTED_PROXIES says how many there
+    are (REST_FRAMEWORK's NUM_PROXIES): an X-Forwarded-For sent by the client never picks a fresh bucket."""
 
     scope = "auth"
 
@@ -182,14 +162,36 @@ class PkField(serializers.CharField):
 
 
 class StrictSerializer(serializers.Serializer):
-    """An input serializer that refuses keys it does not know, instead of ignoring them."""
+    """An input serializer that refuses keys it does not know, instead of ignoring them.
+
+    `read_only_fields` are fields of what a client reads that it cannot write (an id, a currency, timestamps), so
+    that the shape it just read can be sent back: each is ignored when its value equals the one in the context's
+    `current` (the representation as the client would read it now: the stored object's, or for a new one the
+    shop's values), or is null where `current` has none; any other value is refused with a message naming the field.
+    """
+
+    read_only_fields: tuple[str, ...] = ()
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+            current = self.context.get("current") or {}
+            errors = {}
+            for key in sorted(set(data) - set(self.fields)):
+                if key not in self.read_only_fields:
+                    errors[key] = ["Unknown field."]
+                elif data[key] != current.get(key):
+                    errors[key] = [read_only_refusal(key, current.get(key))]
+            if errors:
+                raise serializers.ValidationError(errors)
+            data = {key: value for key, value in data.items() if key not in self.read_only_fields}
         return super().to_internal_value(data)
+
+
+def read_only_refusal(field: str, value: object) -> str:
+    if value is None:
+        return f"{field} is read-only and set by the shop: leave it out."
+    shown = json.dumps(value, ensure_ascii=False, default=str)
+    return f"{field} is read-only: it is {shown} here, so leave it out or send that value."
 
 
 def currency() -> str:

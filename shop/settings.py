@@ -40,7 +40,9 @@ MIGRATED_APPS = [
     "auth",
     "contenttypes",
     "account",
+    "mfa",
     "shop",
+    "audit",
     "accounts",
     "catalog",
     "pricing",
@@ -94,12 +96,14 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "crispy_forms",
     "crispy_bootstrap5",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "shop",
+    "audit",
     "accounts",
     "catalog",
     "pricing",
@@ -124,6 +128,29 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Staff and sellers without a second factor are sent to set one up (with SHOP_REQUIRE_2FA).
+    "accounts.middleware.TwoFactorRequiredMiddleware",
+    # Names the request as the source of the writes it causes; the user is read only when a write is recorded.
+    "audit.middleware.AuditContextMiddleware",
+]
+
+# What the audit trail records (audit.receivers): saves and deletions of these models by staff, sellers and
+# management commands. Services writing them with QuerySet.update() record their changes themselves.
+AUDIT_MODELS = [
+    "accounts.User",
+    "account.EmailAddress",
+    "auth.Group",
+    "catalog.Category",
+    "catalog.Item",
+    "pricing.TaxRate",
+    "pricing.ShippingZone",
+    "pricing.ShippingMethod",
+    "pricing.WeightTier",
+    "pricing.DiscountCode",
+    "pricing.DiscountRedemption",
+    "orders.Order",
+    "orders.Refund",
+    "payments.Payment",
 ]
 
 ROOT_URLCONF = "shop.urls"
@@ -172,6 +199,32 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = None
 # Stored confirmation keys: the HMAC variant signs the primary key as JSON, which fails for ObjectIds.
 ACCOUNT_EMAIL_CONFIRMATION_HMAC = False
+# Changing the email adds the new address unconfirmed; confirming it makes it the email and removes the old one
+# (so it no longer logs in or receives resets). Signup and email changes never say an address is taken: its owner
+# is mailed instead (accounts.forms.SignupForm / ChangeEmailForm, accounts.services.sign_up for the API).
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm", "add_email": "accounts.forms.ChangeEmailForm"}
+
+# How many proxies of ours stand in front of the app server, each appending to X-Forwarded-For (0: none, the
+# default, and X-Forwarded-For is ignored). Every rate limit keys on the client address this yields: allauth's
+# and the API's throttles alike; with 0 it is the connection's own address (REMOTE_ADDR).
+TRUSTED_PROXIES = env.int("DJANGO_TRUSTED_PROXIES", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXIES
+# One lock per account for every login (web, admin, API): after LOGIN_FAILURE_LIMIT wrong passwords within
+# LOGIN_FAILURE_WINDOW_SECONDS, that account refuses every login attempt from any address until the oldest failure
+# is that old. allauth counts the failures (its `login_failed` rate limit, keyed on the email; 10 a minute per
+# address stays as well), and the API's login goes through the same counter (accounts.security).
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=300)
+ACCOUNT_RATE_LIMITS = {"login_failed": f"10/m/ip,{LOGIN_FAILURE_LIMIT}/{LOGIN_FAILURE_WINDOW_SECONDS}s/key"}
+
+# Two factors (allauth.mfa): an authenticator app (TOTP) with recovery codes; anyone may turn it on under
+# /accounts/2fa/. WebAuthn (security keys, passkeys) stays off: it needs a browser ceremony over HTTPS that nothing
+# here exercises. With SHOP_REQUIRE_2FA (on in production), staff and sellers must have TOTP before they reach the
+# admin or any other page, and the API gives them no token.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+SHOP_REQUIRE_2FA = env.bool("SHOP_REQUIRE_2FA", default=not DEBUG)
 
 LANGUAGE_CODE = env.str("DJANGO_LANGUAGE_CODE", default="en-us")
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
@@ -233,6 +286,8 @@ else:
 CACHE_IS_SHARED = env.bool("CACHE_IS_SHARED", default=bool(CACHE_URL) or not USE_MONGODB)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Django's JSON, plus ObjectIds as strings (allauth.mfa keeps an authenticator's primary key in the session).
+SESSION_SERIALIZER = "accounts.sessions.JSONSerializer"
 
 # Every email goes through the outbox (shop/mail.py): recorded with the change that sends it, delivered by the worker
 # through EMAIL_DELIVERY_BACKEND (SMTP from EMAIL_URL, else the console), retried while the server is down.
@@ -261,6 +316,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # The shop's one currency; every amount is an integer in its minor units.
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="EUR")
 SHOP_NAME = env.str("SHOP_NAME", default="Django Shop")
+# The name authenticator apps show beside the shop's six-digit codes.
+MFA_TOTP_ISSUER = SHOP_NAME
 # Where shoppers reach the shop: links in emails (a guest's order page) start with it.
 SHOP_URL = env.str("SHOP_URL", default="http://127.0.0.1:8000")
 # Where the shop is: its VAT applies while a shopper's destination is not known yet.
@@ -269,6 +326,9 @@ SHOP_COUNTRY = env.str("SHOP_COUNTRY", default="DE")
 SHOP_PRICES_INCLUDE_TAX = env.bool("SHOP_PRICES_INCLUDE_TAX", default=True)
 # Visitors may buy with an email address and no account; off: checkout asks them to sign up or log in.
 SHOP_GUEST_CHECKOUT = env.bool("SHOP_GUEST_CHECKOUT", default=True)
+# Item image uploads (`shop.validators`): at most this many bytes and this many pixels (width x height).
+SHOP_MAX_IMAGE_BYTES = env.int("SHOP_MAX_IMAGE_BYTES", default=5 * 1024 * 1024)
+SHOP_MAX_IMAGE_PIXELS = env.int("SHOP_MAX_IMAGE_PIXELS", default=25_000_000)
 # Shipping is taxed at this class of the destination's rates.
 SHOP_SHIPPING_TAX_CLASS = env.str("SHOP_SHIPPING_TAX_CLASS", default="standard")
 # Where orders may be shipped (ISO 3166-1 alpha-2): the EU, the EEA, Switzerland, the UK and North America.
@@ -343,7 +403,7 @@ PERMISSIONS_POLICY = (
 # The JSON API: JWT for clients, the browser session too; one exception handler (shop/api.py).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.tokens.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -352,14 +412,20 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 24,
+    # Throttles key on the client address behind our own proxies only (None would trust any X-Forwarded-For).
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("API_AUTH_THROTTLE_RATE", default="20/min"),
     },
 }
+# Refresh tokens are spent on use (a new one comes with each access token) and blacklisted at logout; a password
+# change or deactivation refuses every token issued before it (accounts.tokens: the password claim below).
 SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
+    "ROTATE_REFRESH_TOKENS": True,
+    "CHECK_REVOKE_TOKEN": True,
 }
 # The API's schema and docs (/api/schema/, /api/docs/) for anyone, or only for staff (the default in production).
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG)

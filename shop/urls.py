@@ -11,7 +11,10 @@ if "pk" not in get_converters():  # once, however often the URLconf is loaded
 
 urlpatterns = [
     path(f"{settings.ADMIN_PATH}dashboard/", include("orders.dashboard")),
+    # The admin's login is the shop's (allauth: rate limits, per-account lock, 2FA); see accounts/admin_login.py.
+    path(f"{settings.ADMIN_PATH}login/", include("accounts.admin_login")),
     path(settings.ADMIN_PATH, admin.site.urls),
+    path("accounts/", include("accounts.allauth_urls")),  # our versions of some allauth pages, found first
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
     path("health/", HealthView.as_view(), name="health"),

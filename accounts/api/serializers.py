@@ -3,10 +3,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.models import User, normalize_email
-from accounts.selectors import user_by_email
 from shop.api import StrictBooleanField, StrictSerializer
-
-EMAIL_TAKEN = "A user is already registered with this email address."
 
 
 class UserOutputSerializer(serializers.Serializer):
@@ -22,7 +19,8 @@ class UserOutputSerializer(serializers.Serializer):
 
 
 class SignupInputSerializer(StrictSerializer):
-    """The web signup's rules: a new email in any letter case and a password Django's validators accept."""
+    """The web signup's rules: an email (stored lower-cased) and a password Django's validators accept. Whether the
+    address is taken is never checked here: the answer must not tell (see `accounts.services.sign_up`)."""
 
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
@@ -30,10 +28,7 @@ class SignupInputSerializer(StrictSerializer):
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
 
     def validate_email(self, value: str) -> str:
-        email = normalize_email(value)
-        if user_by_email(email=email) is not None:
-            raise serializers.ValidationError(EMAIL_TAKEN)
-        return email
+        return normalize_email(value)
 
     def validate(self, attrs: dict) -> dict:
         candidate = User(email=attrs["email"], first_name=attrs["first_name"], last_name=attrs["last_name"])
@@ -76,3 +71,48 @@ class UserUpdateInputSerializer(StrictSerializer):
 class UserDeleteOutputSerializer(serializers.Serializer):
     detail = serializers.CharField()
     user = UserOutputSerializer()
+
+
+SIGNUP_DETAIL = (
+    "Check your mailbox: we sent a link to confirm {email}. If that address already has an account, we sent a "
+    "message saying so instead."
+)
+
+
+class SignupOutputSerializer(serializers.Serializer):
+    """The same for a new account and for an address already in use, so that it tells nothing about the address:
+    built from the request alone (no id: log in for the account, `POST /api/auth/login`)."""
+
+    detail = serializers.CharField()
+    email = serializers.EmailField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    role = serializers.CharField(help_text='Always "shopper": signup makes shoppers.')
+
+
+EMAIL_CHANGE_DETAIL = (
+    "Check your mailbox: we sent a link to confirm {email}. Your email changes once you open it; until then it "
+    "stays {current}."
+)
+
+
+class UserEmailChangeOutputSerializer(UserOutputSerializer):
+    """The user as saved (their email still the current one) while the new address waits for confirmation; the
+    same whether or not another account holds that address."""
+
+    detail = serializers.CharField()
+    pending_email = serializers.EmailField()
+
+
+class PersonalDataSerializer(serializers.Serializer):
+    """A GDPR export (`accounts.selectors.export_personal_data`): amounts in minor units, times ISO 8601."""
+
+    format = serializers.CharField()
+    exported_at = serializers.DateTimeField()
+    account = serializers.DictField()
+    email_addresses = serializers.ListField(child=serializers.DictField())
+    addresses = serializers.ListField(child=serializers.DictField())
+    mfa_authenticators = serializers.ListField(child=serializers.DictField())
+    social_accounts = serializers.ListField(child=serializers.DictField())
+    orders = serializers.ListField(child=serializers.DictField(), help_text="With lines, payment state and refunds.")
+    cart = serializers.DictField()

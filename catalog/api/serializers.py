@@ -81,7 +81,12 @@ class CategorySlugField(serializers.SlugField):
 
 
 class ItemInputSerializer(StrictSerializer):
-    """POST and PUT need title, price and category; PATCH any subset. The seller is always the caller (or stays)."""
+    """POST and PUT need title, price and category; PATCH any subset. The seller is always the caller (or stays).
+
+    The read-only fields of an item as read (`ItemOutputSerializer`) may be sent back as they are: the views pass
+    the item's representation, or for a new item the shop's currency, as `current`."""
+
+    read_only_fields = ("id", "currency", "seller", "image", "created_at", "updated_at")
 
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=20_000)

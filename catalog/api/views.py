@@ -13,7 +13,7 @@ from catalog.api.serializers import (
 from catalog.models import Item
 from catalog.selectors import item_list, items_by_ids
 from catalog.services import create_item, delete_item, update_item
-from shop.api import IsSellerOrStaff, ShopApi, errors, is_shop_staff, paginate, paginated, pk_parameter
+from shop.api import IsSellerOrStaff, ShopApi, currency, errors, is_shop_staff, paginate, paginated, pk_parameter
 
 ITEMS = ["items"]
 ITEM_ID = pk_parameter("item_id", "The item's id.")
@@ -47,7 +47,8 @@ class ItemCollectionApi(ShopApi):
     )
     def post(self, request):
         """A new item sold by the caller."""
-        data = ItemInputSerializer(data=request.data)
+        current = {"currency": currency()}  # a new item has no stored values yet, only the shop's
+        data = ItemInputSerializer(data=request.data, context={"current": current})
         data.is_valid(raise_exception=True)
         item = create_item(actor=request.user, **data.service_kwargs(creating=True))
         return Response(ItemOutputSerializer(item, context={"request": request}).data, status=status.HTTP_201_CREATED)
@@ -102,7 +103,8 @@ class ItemDetailApi(ShopApi):
 
     def _update(self, request, item_id: str, *, partial: bool) -> Response:
         item = _visible_item(request, item_id)
-        data = ItemInputSerializer(data=request.data, partial=partial)
+        current = ItemOutputSerializer(item, context={"request": request}).data
+        data = ItemInputSerializer(data=request.data, partial=partial, context={"current": current})
         data.is_valid(raise_exception=True)
         item = update_item(item=item, actor=request.user, **data.service_kwargs())
         return Response(ItemOutputSerializer(item, context={"request": request}).data)

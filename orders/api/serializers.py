@@ -1,7 +1,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orders.models import Order, OrderStatus
+from orders.models import BUYER_VISIBLE, Order, OrderEvent, OrderStatus
+from orders.selectors import order_timeline
 from shop.api import PkField, StrictSerializer
 from shop.countries import shipping_country_choices
 
@@ -38,6 +39,27 @@ class OrderTaxOutputSerializer(serializers.Serializer):
     amount = serializers.IntegerField(help_text="In minor units.")
 
 
+class OrderEventOutputSerializer(serializers.Serializer):
+    """One step of the order's life the buyer may see; the fields that do not apply to its kind are null."""
+
+    # Not an enum: the schema would then rename the discount codes' `kind` enum to tell the two apart.
+    kind = serializers.CharField(help_text="One of: " + ", ".join(BUYER_VISIBLE) + ".")
+    label = serializers.CharField(source="get_kind_display")
+    at = serializers.DateTimeField(source="created_at")
+    carrier = serializers.SerializerMethodField(help_text="shipped: who carries the parcel.")
+    tracking_number = serializers.SerializerMethodField(help_text="shipped: the carrier's tracking number.")
+    amount = serializers.SerializerMethodField(help_text="refunded: the money given back, in minor units.")
+
+    def get_carrier(self, event: OrderEvent) -> str | None:
+        return event.buyer_data.get("carrier")
+
+    def get_tracking_number(self, event: OrderEvent) -> str | None:
+        return event.buyer_data.get("tracking_number")
+
+    def get_amount(self, event: OrderEvent) -> int | None:
+        return event.buyer_data.get("amount_minor")
+
+
 class OrderOutputSerializer(serializers.Serializer):
     """An order with the price breakdown frozen when it was placed (`pricing.selectors.price`): later changes to
     prices, rates, shipping or codes never alter it. Amounts are integers in minor units of `currency`."""
@@ -65,6 +87,16 @@ class OrderOutputSerializer(serializers.Serializer):
     shipped_at = serializers.DateTimeField(allow_null=True)
     delivered_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True, help_text="When it was cancelled or expired.")
+    carrier = serializers.CharField(allow_blank=True, help_text="Who carries the parcel; empty until shipped.")
+    tracking_number = serializers.CharField(allow_blank=True, help_text="The carrier's; empty until shipped.")
+    timeline = serializers.SerializerMethodField(
+        help_text="What happened to the order that its buyer may see, oldest first: placed, paid, shipped (carrier "
+        "and tracking number), delivered, cancelled, expired, refunded (amount)."
+    )
+
+    @extend_schema_field(OrderEventOutputSerializer(many=True))
+    def get_timeline(self, order: Order) -> list[dict]:
+        return OrderEventOutputSerializer(order_timeline(order=order, for_buyer=True), many=True).data
 
     @extend_schema_field(OrderDiscountOutputSerializer(allow_null=True))
     def get_discount(self, order: Order) -> dict | None:
@@ -124,3 +156,20 @@ class OrderPlaceInputSerializer(StrictSerializer):
 
 class OrderStatusInputSerializer(StrictSerializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices)
+    carrier = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default="", help_text="Required to ship: the carrier."
+    )
+    tracking_number = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default="", help_text="Required to ship."
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs["status"] == OrderStatus.SHIPPED:
+            missing = {
+                name: [f"Required to ship the order: {label}."]
+                for name, label in (("carrier", "the carrier"), ("tracking_number", "the tracking number"))
+                if not attrs.get(name, "").strip()
+            }
+            if missing:
+                raise serializers.ValidationError(missing)
+        return attrs

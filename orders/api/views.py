@@ -33,11 +33,13 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 # What staff may set over the API: the fulfilment states, and cancelling a pending order. Payment and refunds are
 # the payment provider's to report (payments), expiry the clock's.
 STAFF_MOVES = {
-    OrderStatus.SHIPPED: lambda order, actor: mark_shipped(order=order),
-    OrderStatus.DELIVERED: lambda order, actor: mark_delivered(order=order),
-    OrderStatus.CANCELLED: lambda order, actor: cancel_order(order=order, actor=actor),
+    OrderStatus.SHIPPED: lambda order, actor, data: mark_shipped(
+        order=order, carrier=data["carrier"], tracking_number=data["tracking_number"], actor=actor
+    ),
+    OrderStatus.DELIVERED: lambda order, actor, data: mark_delivered(order=order, actor=actor),
+    OrderStatus.CANCELLED: lambda order, actor, data: cancel_order(order=order, actor=actor),
 }
-BUYER_MOVES = {OrderStatus.CANCELLED: lambda order, actor: cancel_order(order=order, actor=actor)}
+BUYER_MOVES = {OrderStatus.CANCELLED: lambda order, actor, data: cancel_order(order=order, actor=actor)}
 
 
 def order_for_caller(request, order_id: str) -> Order:
@@ -130,8 +132,9 @@ class OrderDetailApi(ShopApi):
         responses={200: OrderOutputSerializer, **errors(400, 401, 404, 409, 415)},
     )
     def put(self, request, order_id: str):
-        """Moves the order along its life cycle: staff ship, deliver or cancel a pending order; the buyer may only
-        cancel while payment is pending. Any other change is a 409."""
+        """Moves the order along its life cycle: staff ship (with `carrier` and `tracking_number`, both required:
+        the buyer is emailed both), deliver or cancel a pending order; the buyer may only cancel while payment is
+        pending. Any other change is a 409."""
         return self._move(request, order_id)
 
     @extend_schema(
@@ -158,7 +161,7 @@ class OrderDetailApi(ShopApi):
                 status=order.status,
                 requested=target,
             )
-        return Response(_render(moves[target](order, request.user)))
+        return Response(_render(moves[target](order, request.user, data.validated_data)))
 
     @extend_schema(tags=ORDERS, parameters=[ORDER_ID], responses={200: OrderOutputSerializer, **errors(401, 404, 409)})
     def delete(self, request, order_id: str):

@@ -55,11 +55,13 @@ def test_the_schema_describes_every_route(client):
     assert response.status_code == 200
     paths = response.json()["paths"]
     assert {
-        "/api/auth/signup", "/api/auth/login", "/api/auth/refresh", "/api/items", "/api/items/{item_id}",
-        "/api/carts/{user_id}", "/api/carts/{user_id}/add", "/api/carts/{user_id}/{item_id}", "/api/users",
+        "/api/auth/signup", "/api/auth/login", "/api/auth/refresh", "/api/auth/logout", "/api/items",
+        "/api/items/{item_id}", "/api/carts/{user_id}", "/api/carts/{user_id}/add", "/api/carts/{user_id}/{item_id}",
+        "/api/users",
         "/api/users/{user_id}", "/api/orders", "/api/orders/user/{user_id}", "/api/orders/{order_id}",
         "/api/orders/{order_id}/pay", "/api/orders/{order_id}/refunds", "/api/carts/{user_id}/discount",
         "/api/shipping-methods", "/api/discount-codes", "/api/discount-codes/{code_id}",
+        "/api/users/me/export", "/api/users/{user_id}/export",
     } == set(paths)  # fmt: skip
     assert "collides" in paths["/api/orders/user/{user_id}"]["get"]["description"]
 

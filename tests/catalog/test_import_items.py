@@ -253,3 +253,17 @@ def test_an_absurd_stock_a_nul_and_deeply_nested_json_are_reported_not_crashes(s
     nested = write(tmp_path, "[" * 50_000, name="nested.json")
     with pytest.raises(CommandError, match="nested too deeply"):
         run(nested, "--seller", "sam@example.com")
+
+
+def test_an_import_goes_on_the_audit_trail_with_each_created_and_changed_item(setup, tmp_path):
+    from audit.models import AuditEntry
+
+    run(write(tmp_path, HEADER + "P-1,Pan 1,Good pan,12.50,4,cookware,\n"), "--seller", "sam@example.com")
+    pan = Item.objects.get(sku="P-1")
+    [created] = AuditEntry.objects.filter(model="catalog.item", object_id=str(pan.pk), action="create")
+    assert created.source == "command" and "import_items" in created.origin
+    assert created.changes["title"] == [None, "Pan 1"]
+
+    run(write(tmp_path, HEADER + "P-1,Pan 1,Good pan,14.00,4,cookware,\n"), "--seller", "sam@example.com")
+    [changed] = AuditEntry.objects.filter(model="catalog.item", object_id=str(pan.pk), action="update")
+    assert changed.changes == {"price_minor": [1250, 1400]}

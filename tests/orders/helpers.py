@@ -7,6 +7,7 @@ from orders.models import Order
 from orders.services import ShippingAddress, place_order
 
 ADDRESS = ShippingAddress(name="Ann Buyer", line1="1 Main Street", postal_code="10115", city="Berlin", country="DE")
+PARCEL = {"carrier": "DHL", "tracking_number": "00340434161094042557"}  # what mark_shipped asks for
 ADDRESS_FORM = {"name": "Ann Buyer", "line1": "1 Main Street", "line2": "", "postal_code": "10115", "city": "Berlin",
                 "country": "DE"}  # fmt: skip
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services import flag_order, mark_order_paid, mark_shipped
 from tests.factories import ItemFactory, UserFactory
-from tests.orders.helpers import place, stock_of
+from tests.orders.helpers import PARCEL, place, stock_of
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +46,13 @@ def test_mark_shipped_moves_paid_orders_and_reports_each_skipped_one(staff_clien
     first, second, pending = paid(user, (item, 1)), paid(user, (item, 1)), place(user, (item, 1))
 
     response = run_action(staff_client, "mark_shipped", first, second, pending)
+    assert response.status_code == 200 and Order.objects.filter(status="shipped").count() == 0  # the ship form first
+    tracking = {f"tracking_{order.pk}": f"T-{order.number}" for order in (first, second)}
+    response = staff_client.post(
+        CHANGELIST,
+        {"action": "mark_shipped", "_selected_action": [o.pk for o in (first, second, pending)], "ship": "yes",
+         "carrier": "DHL", **tracking},
+    )  # fmt: skip
 
     assert response.status_code == 302
     assert messages_of(response) == [
@@ -57,7 +64,7 @@ def test_mark_shipped_moves_paid_orders_and_reports_each_skipped_one(staff_clien
 
 
 def test_mark_delivered_moves_shipped_orders_and_skips_paid_ones(staff_client, user, item):
-    shipped, still_paid = mark_shipped(order=paid(user, (item, 1))), paid(user, (item, 1))
+    shipped, still_paid = mark_shipped(order=paid(user, (item, 1)), **PARCEL), paid(user, (item, 1))
 
     response = run_action(staff_client, "mark_delivered", shipped, still_paid)
 

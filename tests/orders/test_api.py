@@ -105,7 +105,8 @@ def test_order_status_changes_follow_the_life_cycle(people, order, item, caller,
     if paid:
         mark_order_paid(order=order)
     before = Order.objects.get(pk=order.pk).status
-    response = people.client(caller).patch(f"/api/orders/{order.pk}", {"status": status}, format="json")
+    parcel = {"carrier": "DHL", "tracking_number": "T1"} if status == "shipped" else {}
+    response = people.client(caller).patch(f"/api/orders/{order.pk}", {"status": status, **parcel}, format="json")
     assert response.status_code == expected
     order.refresh_from_db()
     assert order.status == (status if expected == 200 else before)

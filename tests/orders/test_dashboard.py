@@ -11,7 +11,7 @@ from orders.selectors import DaySales
 from orders.services import mark_order_paid, mark_refunded, mark_shipped
 from shop.urls import urlpatterns as shop_urlpatterns
 from tests.factories import ItemFactory, UserFactory
-from tests.orders.helpers import place
+from tests.orders.helpers import PARCEL, place
 
 # The line shop/urls.py needs, before the admin's own URLs.
 urlpatterns = [path("admin/dashboard/", include("orders.dashboard")), *shop_urlpatterns]
@@ -47,7 +47,7 @@ def shop(db):
     kettle = ItemFactory(title="Kettle", sku="KET", price_minor=3000, stock=3, seller=teapot.seller)
     ItemFactory(title="Hidden", stock=0, is_active=False, seller=teapot.seller)
     buyer = UserFactory()
-    both = mark_shipped(order=mark_order_paid(order=place(buyer, (mug, 2), (teapot, 1))))  # 25.00 + 40.00
+    both = mark_shipped(order=mark_order_paid(order=place(buyer, (mug, 2), (teapot, 1))), **PARCEL)  # 25.00 + 40.00
     mugs = mark_order_paid(order=place(buyer, (mug, 4)))  # 50.00
     refunded = mark_refunded(order=mark_order_paid(order=place(buyer, (teapot, 2))))  # 80.00, refunded
     old = mark_order_paid(order=place(buyer, (teapot, 5)))  # paid 40 days ago: outside the window

@@ -126,7 +126,7 @@ def test_a_crash_while_fulfilling_a_payment_leaves_it_payable_and_sends_one_emai
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.OPEN
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING_PAYMENT
-    assert not mail.outbox and not OutboxMessage.objects.filter(topic="mail.send").exists()
+    assert not mail.outbox and not OutboxMessage.objects.filter(topic="orders.email").exists()
 
     unit.FAULTS.clear()  # the shopper presses Pay again
     _, outcome = pay_demo_session(session_id=payment.session_id)

@@ -6,7 +6,7 @@ from orders.models import Order, OrderStatus, RefundStatus
 from orders.services import mark_shipped
 from payments.models import Payment, PaymentEvent, PaymentStatus
 from payments.services import confirm_checkout_session, pay_demo_session, start_payment
-from tests.orders.helpers import place, stock_of
+from tests.orders.helpers import PARCEL, place, stock_of
 from tests.payments.conftest import SITE
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ def test_refund_action_first_asks_for_confirmation_and_changes_nothing(staff_cli
 
 def test_refund_of_a_demo_payment_refunds_paid_and_shipped_orders_and_skips_the_unpaid(staff_client, user, item):
     order, pending = demo_paid(user, item), place(user, (item, 1))
-    shipped = mark_shipped(order=demo_paid(user, item))
+    shipped = mark_shipped(order=demo_paid(user, item), **PARCEL)
 
     response = refund(staff_client, order, pending, shipped)
 

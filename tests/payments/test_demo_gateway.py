@@ -20,7 +20,8 @@ def test_shopper_checks_out_and_pays_with_the_demo_gateway(client, user, item):
     form = client.get("/checkout/").context["form"]
     hidden = {name: form.initial[name] for name in ("checkout_token", "cart_fingerprint")}
     placed = client.post("/checkout/", {**ADDRESS_FORM, **hidden})
-    demo = client.get(placed.url)  # payments:start sends the shopper to the demo page
+    assert placed.status_code == 307  # the browser posts the form again to payments:start
+    demo = client.post(placed.url, {**ADDRESS_FORM, **hidden})  # which sends the shopper to the demo page
     assert demo.status_code == 302 and "/payments/demo/" in demo.url
     page = client.get(demo.url)
     html = page.content.decode()
@@ -93,7 +94,7 @@ def test_without_stripe_keys_production_takes_no_demo_payments(client, user, ite
 
     paid = client.post(payment.checkout_url, follow=True)
     client.force_login(user)
-    again = client.get(reverse("payments:start", kwargs={"number": payment.order.number}), follow=True)
+    again = client.post(reverse("payments:start", kwargs={"number": payment.order.number}), follow=True)
 
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.OPEN and Order.objects.get().status == OrderStatus.PENDING_PAYMENT
@@ -116,6 +117,7 @@ def test_an_expired_orders_demo_attempt_is_refused_and_the_success_page_says_not
     assert "can no longer be paid" in response.content.decode()
     assert payment.status == PaymentStatus.EXPIRED and Order.objects.get().status == OrderStatus.EXPIRED
     assert stock_of(item) == 10 and not mail.outbox
+    client.force_login(user)
     page = client.get(reverse("payments:success"), {"session_id": payment.session_id}).content.decode()
     assert "was not paid" in page and "is paid" not in page
 
@@ -131,6 +133,7 @@ def test_the_success_page_says_a_payment_after_cancellation_will_be_refunded(cli
     order.refresh_from_db()
     assert success_page_state(payment=payment, order=order) == "refunding"
 
+    client.force_login(user)
     page = client.get(reverse("payments:success"), {"session_id": payment.session_id}).content.decode()
 
     assert "arrived after order" in page and "will be refunded in full" in page

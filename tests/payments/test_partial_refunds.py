@@ -15,7 +15,7 @@ from payments.exceptions import PaymentGatewayError
 from payments.models import Payment, PaymentStatus
 from payments.services import confirm_checkout_session, finish_refund, refund_order, refund_payment, start_payment
 from tests.factories import ItemFactory, UserFactory
-from tests.orders.helpers import place, stock_of
+from tests.orders.helpers import PARCEL, place, stock_of
 from tests.payments.conftest import SITE, post_event
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def delivered(user, fake_stripe, rates, zones):
     payment = start_payment(order=order, site_url=SITE)
     fake_stripe.complete_session(payment.session_id)
     confirm_checkout_session(session_id=payment.session_id)
-    order = mark_delivered(order=mark_shipped(order=Order.objects.get(pk=order.pk)))
+    order = mark_delivered(order=mark_shipped(order=Order.objects.get(pk=order.pk), **PARCEL))
     lines = {line.title: line for line in order.lines.all()}
     return {"order": order, "payment": Payment.objects.get(pk=payment.pk), "pan": pan, "mug": mug, **lines}
 

@@ -198,9 +198,10 @@ def test_charge_refunded_refunds_the_order_and_a_partial_refund_is_flagged(clien
     assert post_event(client, fake_stripe.make_event("charge.refunded", unknown)).content == b"unknown_payment"
 
 
-def test_webhook_before_the_redirect_then_success_page_shows_paid(client, open_payment, fake_stripe):
+def test_webhook_before_the_redirect_then_success_page_shows_paid(client, user, open_payment, fake_stripe):
     session = fake_stripe.complete_session(open_payment.session_id)
     post_event(client, fake_stripe.make_event("checkout.session.completed", session))
+    client.force_login(user)
     page = client.get(f"/payments/success/?session_id={open_payment.session_id}")
     assert "is paid" in page.content.decode() and len(mail.outbox) == 1
 

@@ -91,7 +91,7 @@ def test_a_payment_succeeds_while_smtp_is_down_and_the_buyer_gets_the_email_late
     _, outcome = pay_demo_session(session_id=payment.session_id)
 
     assert outcome == "paid" and Order.objects.get(pk=order.pk).status == OrderStatus.PAID
-    message = OutboxMessage.objects.get(topic="mail.send")
+    message = OutboxMessage.objects.get(topic="orders.email")
     assert message.status == OutboxStatus.PENDING and not mail.outbox
     smtp_down.EMAIL_DELIVERY_BACKEND = LOCMEM
     make_due(message)
@@ -145,7 +145,7 @@ def test_a_hanging_smtp_server_never_holds_a_request_and_the_worker_gives_up_at_
 
     # The request answered without touching SMTP: the email waits in the outbox and its id in the queue.
     assert response.status_code == 302 and Order.objects.get(pk=order.pk).status == OrderStatus.PAID
-    assert OutboxMessage.objects.get(topic="mail.send").status == OutboxStatus.PENDING
+    assert OutboxMessage.objects.get(topic="orders.email").status == OutboxStatus.PENDING
     assert queued.pending_count() == 1
     # The worker's attempt ends at EMAIL_TIMEOUT (run in a thread: a missing timeout would hang here, not the suite).
     outcome: list = []
@@ -160,7 +160,7 @@ def test_a_hanging_smtp_server_never_holds_a_request_and_the_worker_gives_up_at_
     worker.start()
     worker.join(timeout=30)
     assert not worker.is_alive() and outcome == ["retry"]
-    message = OutboxMessage.objects.get(topic="mail.send")
+    message = OutboxMessage.objects.get(topic="orders.email")
     assert "timed out" in message.last_error.lower() and message.status == OutboxStatus.PENDING
 
 

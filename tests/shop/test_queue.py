@@ -44,7 +44,7 @@ def test_an_order_confirmation_travels_through_redis_to_the_worker_once(user, on
     assert not mail.outbox and on_redis.pending_count() == 1  # waiting in Redis for a worker
     assert run_queued(on_redis) == ["done"]
     assert len(mail.outbox) == 1 and order.number in mail.outbox[0].subject
-    assert OutboxMessage.objects.get(topic="mail.send").status == OutboxStatus.DONE
+    assert OutboxMessage.objects.get(topic="orders.email").status == OutboxStatus.DONE
     assert on_redis.pending_count() == 0 and run_queued(on_redis) == []
 
 

@@ -1,13 +1,14 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts.selectors import user_by_email
+from audit.commands import AuditedCommand
 from catalog.imports import BATCH_SIZE, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ImportReport, InvalidRows, import_items
 from shop.exceptions import ShopError
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Creates or updates items from a CSV or JSON file, matching on SKU. "
         f"Columns: {', '.join(REQUIRED_COLUMNS)}; optional: {', '.join(OPTIONAL_COLUMNS)}. "

@@ -1,9 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from audit.commands import AuditedCommand
 from orders.services import check_stock
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Checks that every item's stock equals the sum of its stock ledger and that the units each order holds match "
         "its state (pending, paid, shipped and delivered orders hold theirs; cancelled, expired and restocked ones "

@@ -5,9 +5,10 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from audit.commands import AuditedCommand
 from orders.models import Order, OrderLine, OrderStatus
 from orders.selectors import orders_for_export
 from shop.money import currency_places
@@ -80,7 +81,7 @@ def _parse_statuses(values: list[str] | None) -> list[str]:
     return statuses
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Writes orders as CSV, one row per order line (an order's columns repeat on each of its lines): "
         f"{', '.join(COLUMNS)}. Amounts are in major units (12.50), times in the shop's time zone. Streams the orders "

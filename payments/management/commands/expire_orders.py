@@ -1,12 +1,13 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from audit.commands import AuditedCommand
 from payments.services import expire_stale_orders
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Expires orders still unpaid after the payment window: expires their open Stripe Checkout Sessions, "
         "then the orders, releasing their stock. Orders whose payment provider cannot be reached are retried on "

@@ -1,6 +1,7 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from audit.commands import AuditedCommand
 from pricing.demo import DISCOUNT_CODES, load_pricing_demo
 from pricing.models import DiscountKind
 
@@ -13,7 +14,7 @@ def _describe(code: dict) -> str:
     return f"{code['value']} off (minor units)"
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Creates the demo VAT rates, shipping zones and methods and discount codes for the countries the shop ships "
         "to; safe to run again (it only adds what is missing). `load_demo` runs it too."
