@@ -63,7 +63,7 @@ if USE_MONGODB:
     ALLAUTH_DEFAULT_AUTO_FIELD = DEFAULT_AUTO_FIELD
     MIGRATION_MODULES = {app: f"mongo_migrations.{app}" for app in MIGRATED_APPS}
     CONTRIB_APPS = [
-        "shop.mongo_apps.MongoAdminConfig",
+        "shop.admin_site.ShopMongoAdminConfig",
         "shop.mongo_apps.MongoAuthConfig",
         "shop.mongo_apps.MongoContentTypesConfig",
         "django_mongodb_backend",
@@ -86,7 +86,7 @@ else:
         }
     }
     DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-    CONTRIB_APPS = ["django.contrib.admin", "django.contrib.auth", "django.contrib.contenttypes"]
+    CONTRIB_APPS = ["shop.admin_site.ShopAdminConfig", "django.contrib.auth", "django.contrib.contenttypes"]
 
 INSTALLED_APPS = [
     *CONTRIB_APPS,

@@ -44,12 +44,12 @@ def test_createseller_refuses_a_weak_password():
 
 def test_load_demo_is_idempotent_and_prints_logins(capsys, settings):
     settings.DEBUG = True
-    call_command("load_demo", "--items", "12")
+    call_command("load_demo", "--items", "12", "--orders", "0")
     first = (User.objects.count(), Category.objects.count(), Item.objects.count())
     out = capsys.readouterr().out
     for email in ("admin@example.com", "seller@example.com", "seller2@example.com", "shopper@example.com"):
         assert email in out
-    call_command("load_demo", "--items", "12")
+    call_command("load_demo", "--items", "12", "--orders", "0")
     assert (User.objects.count(), Category.objects.count(), Item.objects.count()) == first
     assert first[1] >= 5 and first[2] == 12
     assert User.objects.get(email="admin@example.com").is_superuser
@@ -61,7 +61,7 @@ def test_load_demo_is_idempotent_and_prints_logins(capsys, settings):
 
 def test_load_demo_default_makes_sixty_items_in_five_categories(settings):
     settings.DEBUG = True
-    call_command("load_demo")
+    call_command("load_demo", "--orders", "0")
     assert Item.objects.count() == 60
     assert Category.objects.filter(items__isnull=False).distinct().count() >= 5
 
@@ -71,5 +71,5 @@ def test_load_demo_refuses_to_run_in_production_unless_forced(settings):
     with pytest.raises(CommandError, match="--force"):
         call_command("load_demo", "--items", "1")
     assert not Item.objects.exists()
-    call_command("load_demo", "--items", "1", "--force")
+    call_command("load_demo", "--items", "1", "--orders", "0", "--force")
     assert Item.objects.count() == 1

@@ -114,7 +114,7 @@ def test_welcome10_and_freeship_price_a_demo_like_cart(make_item):
 
 def test_load_demo_prints_the_discount_codes_with_the_logins(capsys, settings):
     settings.DEBUG = True
-    call_command("load_demo", "--items", "2")
+    call_command("load_demo", "--items", "2", "--orders", "0")
 
     out = capsys.readouterr().out
     assert "shopper@example.com" in out and "WELCOME10" in out and "FREESHIP" in out
