@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from shop.countries import country_name, validate_shipping_country
+from shop.text import SingleLineCharField
 
 
 def normalize_email(email: str) -> str:
@@ -59,6 +60,9 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField(_("email address"), unique=True)
+    # AbstractUser's names, on one line: they reach emails, the admin and order timelines (`shop.text`).
+    first_name = SingleLineCharField(_("first name"), max_length=150, blank=True)
+    last_name = SingleLineCharField(_("last name"), max_length=150, blank=True)
     is_seller = models.BooleanField(
         _("seller"), default=False, help_text=_("Sellers may enter the admin to manage their own items.")
     )
@@ -78,10 +82,24 @@ class User(AbstractUser):
         super().clean()
         self.email = normalize_email(self.email)
 
+    # Who may do what is decided here, once; every other module reads these properties (modules below accounts in
+    # the layers read them off `request.user` with getattr, since AnonymousUser has none of them).
+
     @property
     def is_shop_staff(self) -> bool:
         """Runs the whole shop. Sellers carry Django's is_staff flag only to enter the admin for their own items."""
         return self.is_superuser or (self.is_staff and not self.is_seller)
+
+    @property
+    def is_scoped_seller(self) -> bool:
+        """A seller who is not a superuser: sees and manages only their own items, order lines and sales."""
+        return self.is_seller and not self.is_superuser
+
+    @property
+    def has_back_office_access(self) -> bool:
+        """Enters the admin or manages the shop: staff, superusers and sellers (whose writes are audited, and who
+        must use two factors when settings.SHOP_REQUIRE_2FA says so)."""
+        return self.is_staff or self.is_superuser or self.is_seller
 
     @property
     def role(self) -> str:
@@ -97,12 +115,12 @@ class Address(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses", verbose_name=_("user")
     )
-    name = models.CharField(_("full name"), max_length=200)
-    line1 = models.CharField(_("street and number"), max_length=200)
-    line2 = models.CharField(_("apartment, suite, etc."), max_length=200, blank=True)
-    postal_code = models.CharField(_("postal code"), max_length=20, validators=[validate_postal_code])
-    city = models.CharField(_("city"), max_length=100)
-    country = models.CharField(
+    name = SingleLineCharField(_("full name"), max_length=200)
+    line1 = SingleLineCharField(_("street and number"), max_length=200)
+    line2 = SingleLineCharField(_("apartment, suite, etc."), max_length=200, blank=True)
+    postal_code = SingleLineCharField(_("postal code"), max_length=20, validators=[validate_postal_code])
+    city = SingleLineCharField(_("city"), max_length=100)
+    country = SingleLineCharField(
         _("country"), max_length=2, validators=[validate_shipping_country], help_text=_("ISO 3166-1 alpha-2 code.")
     )
     is_default = models.BooleanField(_("default"), default=False)

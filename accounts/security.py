@@ -21,13 +21,18 @@ from shop.exceptions import ShopError
 
 
 class LoginRefused(ShopError):
+    """A refused login. The API answers with the class's `http_status` (`shop.api.exception_handler`): 401 with the
+    view's `WWW-Authenticate` challenge, 429 for a locked account, 403 for staff or sellers who must set up 2FA."""
+
     code = "login_refused"
     message = "No active account found with the given credentials."
+    http_status = 401
 
 
 class LoginLocked(LoginRefused):
     code = "login_locked"
     message = "Too many failed login attempts for this account. Try again later."
+    http_status = 429
 
 
 class SecondFactorRequired(LoginRefused):
@@ -49,11 +54,7 @@ class SecondFactorSetupRequired(LoginRefused):
         "Staff and sellers must use two-factor authentication: log in on the web site and set up an "
         "authenticator app first."
     )
-
-
-def has_back_office_access(user: User) -> bool:
-    """Whether the user enters the admin or manages the shop: staff, superusers and sellers."""
-    return bool(user.is_staff or user.is_superuser or user.is_seller)
+    http_status = 403
 
 
 def has_second_factor(user: User) -> bool:
@@ -65,7 +66,7 @@ def must_set_up_second_factor(user: User) -> bool:
     return bool(
         settings.SHOP_REQUIRE_2FA
         and user.is_authenticated
-        and has_back_office_access(user)
+        and user.has_back_office_access
         and not has_second_factor(user)
     )
 

@@ -118,15 +118,19 @@ def update_user(
     last_name: str | None = None,
     is_seller: bool | None = None,
     is_staff: bool | None = None,
+    current_password: str | None = None,
 ) -> UserUpdate:
     """Changes a user's profile, and their roles when `actor` is staff. Becoming a seller is `make_seller` (staff flag
     + Sellers group); ceasing to be one leaves the group and the admin unless staff is kept. None means unchanged.
 
-    A user changing their own email goes through `request_email_change` (the address changes once they confirm it;
-    `request` builds the link); staff changing someone else's set it at once with `set_email`.
+    A user changing their own email gives their `current_password` (whoever holds a stolen token must not move the
+    account to a mailbox of theirs, then reset the password) and goes through `request_email_change` (the address
+    changes once they confirm it; `request` builds the link); staff changing someone else's set it at once with
+    `set_email`.
 
     Raises: AccountError(code="not_allowed") when someone other than staff would change a role (nothing is saved);
-    ValidationError (staff setting an email already in use, or a malformed field).
+    ValidationError (a wrong or missing current password for one's own email, staff setting an email already in
+    use, or a malformed field).
     """
     role_changes = {
         name: value
@@ -140,6 +144,8 @@ def update_user(
         if actor.role == "staff" and actor.pk != user.pk:
             user = set_email(user=user, email=email)
         else:
+            if not user.check_password(current_password or ""):
+                raise ValidationError({"current_password": "Give your current password to change your email."})
             if request is None:
                 raise TypeError("update_user() needs the request to mail the confirmation link")
             request_email_change(request=request, user=user, email=email)

@@ -9,6 +9,8 @@ from django.utils.html import format_html, format_html_join
 from audit.models import AuditEntry
 from audit.selectors import entry_models
 
+SUMMARY_FIELDS = 5
+
 
 class ModelFilter(admin.SimpleListFilter):
     title = "model"
@@ -26,7 +28,7 @@ class ModelFilter(admin.SimpleListFilter):
 class ActorFilter(admin.SimpleListFilter):
     """By who acted, as the log names them (the user may be gone)."""
 
-    title = "by"
+    title = "actor"
     parameter_name = "actor"
 
     def lookups(self, request, model_admin):
@@ -80,7 +82,9 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     @admin.display(description="changed fields")
     def summary(self, obj: AuditEntry) -> str:
-        return ", ".join(obj.changes)
+        names = list(obj.changes)  # a created order names some forty fields: the list shows the first few
+        shown = ", ".join(names[:SUMMARY_FIELDS])
+        return f"{shown} and {len(names) - SUMMARY_FIELDS} more" if len(names) > SUMMARY_FIELDS else shown
 
     @admin.display(description="changes")
     def changes_table(self, obj: AuditEntry) -> str:

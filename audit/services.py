@@ -29,9 +29,8 @@ def audited_actor(*, actor=None):
     ctx = context.current()
     if actor is None and ctx is not None:
         actor = ctx.actor()
-    is_staff_or_seller = actor is not None and any(
-        getattr(actor, flag, False) for flag in ("is_staff", "is_superuser", "is_seller")
-    )
+    # The user model's own answer (accounts sits above audit, so it is read by name; None and AnonymousUser lack it).
+    is_staff_or_seller = bool(getattr(actor, "has_back_office_access", False))
     if ctx is not None and ctx.source == Source.COMMAND:
         user = actor if is_staff_or_seller else None
         shown = f"{user.email} via {ctx.origin}" if user is not None else ctx.origin

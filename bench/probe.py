@@ -345,7 +345,11 @@ class Probe:
             self.check("3", f"POST /api/auth/login {old}", "200", "refused", False)
             return None
         path = f"/api/users/{self.seed['ids']['email']}"
-        patch = api.send("PATCH", path, data={"email": new})
+        stolen = api.send("PATCH", path, data={"email": new})  # a stolen token alone
+        self.check(
+            "3", f"PATCH {path} {{email}} without current_password", "400", str(stolen.status), stolen.status == 400
+        )
+        patch = api.send("PATCH", path, data={"email": new, "current_password": PASSWORD})
         self.check(
             "3", f"PATCH {path} {{email: {new}}}", "202 (pending confirmation)", str(patch.status), patch.status == 202
         )
@@ -547,7 +551,11 @@ class Probe:
         )
         if email_api is not None:
             path = f"/api/users/{self.seed['ids']['email']}"
-            compare(f"PATCH {path} email", 202, lambda address: email_api.send("PATCH", path, data={"email": address}))
+            compare(
+                f"PATCH {path} email",
+                202,
+                lambda address: email_api.send("PATCH", path, data={"email": address, "current_password": PASSWORD}),
+            )
 
     def imports(self) -> None:
         """11: `manage.py import_items` on crafted files reports the bad rows and exits non-zero, no traceback."""

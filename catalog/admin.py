@@ -33,11 +33,6 @@ LOW_STOCK = 5
 RECENT_MOVES = 10  # stock moves shown on an item's change page
 
 
-def is_scoped_seller(user) -> bool:
-    """A seller who is not a superuser manages only their own items; staff and superusers manage all."""
-    return bool(user.is_seller and not user.is_superuser)
-
-
 class MajorUnitsField(forms.CharField):
     """Shows and accepts an amount in major units ('12.50') and cleans it to minor units (1250)."""
 
@@ -152,13 +147,13 @@ class ItemAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Item]:
         queryset = super().get_queryset(request)
-        if is_scoped_seller(request.user):
+        if request.user.is_scoped_seller:
             return queryset.filter(seller=request.user)
         return queryset
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
-        hidden = {"seller"} if is_scoped_seller(request.user) else set()
+        hidden = {"seller"} if request.user.is_scoped_seller else set()
         if obj is None:
             hidden.add("stock_history")
         return [field for field in fields if field not in hidden]
@@ -168,12 +163,12 @@ class ItemAdmin(admin.ModelAdmin):
         return super().get_changelist_form(request, **kwargs)
 
     def get_list_display(self, request):
-        if is_scoped_seller(request.user):
+        if request.user.is_scoped_seller:
             return [column for column in self.list_display if column != "seller"]
         return self.list_display
 
     def get_list_filter(self, request):
-        if is_scoped_seller(request.user):
+        if request.user.is_scoped_seller:
             return [entry for entry in self.list_filter if not (isinstance(entry, tuple) and entry[0] == "seller")]
         return self.list_filter
 
@@ -205,7 +200,7 @@ class ItemAdmin(admin.ModelAdmin):
         The change form and the changelist's editable rows both come through here."""
         if not change:
             # The form has no seller field for sellers, so a forged `seller` value never reaches the instance.
-            if is_scoped_seller(request.user):
+            if request.user.is_scoped_seller:
                 obj.seller = request.user
             obj.opening_actor = request.user
             with atomic():
@@ -297,7 +292,7 @@ class StockMoveAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StockMove]:
         queryset = super().get_queryset(request)
-        if is_scoped_seller(request.user):
+        if request.user.is_scoped_seller:
             return queryset.filter(item__seller_id=request.user.pk)
         return queryset
 

@@ -39,8 +39,9 @@ SHIPPING_VISIBLE = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED
 
 
 def is_scoped_seller(user) -> bool:
-    """A seller who is not a superuser sees only their own order lines and sales; staff see everything."""
-    return bool(getattr(user, "is_seller", False) and not user.is_superuser)
+    """For `orders.dashboard`: the user model's `is_scoped_seller` (a seller who is not a superuser sees only their own
+    order lines and sales; staff see everything)."""
+    return bool(getattr(user, "is_scoped_seller", False))
 
 
 @dataclass
@@ -400,22 +401,22 @@ class OrderLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OrderLine]:
         lines = super().get_queryset(request)
-        if is_scoped_seller(request.user):
+        if request.user.is_scoped_seller:
             return lines.filter(seller_id=request.user.pk)
         return lines
 
     def get_list_display(self, request: HttpRequest):
-        if is_scoped_seller(request.user):
+        if request.user.is_scoped_seller:
             return self.list_display
         return [*self.list_display, "seller"]
 
     def get_list_select_related(self, request: HttpRequest):
-        if is_scoped_seller(request.user):
+        if request.user.is_scoped_seller:
             return self.list_select_related
         return [*self.list_select_related, "seller"]
 
     def get_fields(self, request: HttpRequest, obj=None):
-        if is_scoped_seller(request.user):
+        if request.user.is_scoped_seller:
             return self.fields
         return [*self.fields, "seller"]
 

@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shop.money import fraction_of
+from shop.text import SingleLineCharField, clean_single_line
 
 
 class OrderStatus(models.TextChoices):
@@ -65,9 +66,9 @@ class Order(models.Model):
     currency = models.CharField(max_length=3)
     # The price breakdown as it was when the order was placed (`pricing.selectors.price`); the lines hold theirs.
     subtotal_minor = models.PositiveIntegerField("subtotal (minor units)", default=0)
-    discount_code = models.CharField(max_length=40, blank=True)
+    discount_code = SingleLineCharField(max_length=40, blank=True)
     discount_minor = models.PositiveIntegerField("discount (minor units)", default=0)
-    shipping_method = models.CharField(max_length=100, blank=True)
+    shipping_method = SingleLineCharField(max_length=100, blank=True)
     shipping_minor = models.PositiveIntegerField("shipping (minor units)", default=0)
     shipping_tax_rate_bp = models.PositiveIntegerField("shipping VAT rate (basis points)", default=0)
     shipping_tax_minor = models.PositiveIntegerField("shipping VAT (minor units)", default=0)
@@ -77,15 +78,15 @@ class Order(models.Model):
         "refunded (minor units)", default=0, help_text="Refunds made or under way; never more than the total."
     )
 
-    shipping_name = models.CharField(max_length=200, blank=True)
-    shipping_line1 = models.CharField("address", max_length=200, blank=True)
-    shipping_line2 = models.CharField("address (line 2)", max_length=200, blank=True)
-    shipping_postal_code = models.CharField("postal code", max_length=20, blank=True)
-    shipping_city = models.CharField("city", max_length=100, blank=True)
-    shipping_country = models.CharField("country", max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code.")
+    shipping_name = SingleLineCharField(max_length=200, blank=True)
+    shipping_line1 = SingleLineCharField("address", max_length=200, blank=True)
+    shipping_line2 = SingleLineCharField("address (line 2)", max_length=200, blank=True)
+    shipping_postal_code = SingleLineCharField("postal code", max_length=20, blank=True)
+    shipping_city = SingleLineCharField("city", max_length=100, blank=True)
+    shipping_country = SingleLineCharField("country", max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code.")
 
-    carrier = models.CharField(max_length=100, blank=True, help_text="Who carries the parcel, set when shipped.")
-    tracking_number = models.CharField(max_length=100, blank=True, help_text="The carrier's tracking number.")
+    carrier = SingleLineCharField(max_length=100, blank=True, help_text="Who carries the parcel, set when shipped.")
+    tracking_number = SingleLineCharField(max_length=100, blank=True, help_text="The carrier's tracking number.")
 
     needs_attention = models.BooleanField(default=False, help_text="Staff must look at this order.")
     attention_reason = models.TextField(blank=True)
@@ -140,10 +141,12 @@ class Order(models.Model):
 
     @property
     def shipping_address(self) -> str:
-        """The address as lines of text (empty when none was given)."""
+        """The address as lines of text, one per part (empty when none was given). Each part is cleaned again
+        (`shop.text.clean_single_line`): rows stored before the fields were single-line may hold line breaks or
+        control characters, which must not add lines to the plain-text emails that show it."""
         city = " ".join(part for part in (self.shipping_postal_code, self.shipping_city) if part)
         parts = (self.shipping_name, self.shipping_line1, self.shipping_line2, city, self.shipping_country)
-        return "\n".join(part for part in parts if part)
+        return "\n".join(part for part in map(clean_single_line, parts) if part)
 
 
 class OrderLine(models.Model):
@@ -154,8 +157,8 @@ class OrderLine(models.Model):
     seller = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sold_lines"
     )
-    title = models.CharField(max_length=200)
-    sku = models.CharField("SKU", max_length=64)
+    title = SingleLineCharField(max_length=200)
+    sku = SingleLineCharField("SKU", max_length=64)
     unit_price_minor = models.PositiveIntegerField("unit price (minor units)")
     quantity = models.PositiveIntegerField()
     line_total_minor = models.PositiveIntegerField("line total (minor units)", help_text="Unit price x quantity.")
@@ -198,7 +201,7 @@ class Refund(models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
     amount_minor = models.PositiveIntegerField("amount (minor units)")
     restock = models.BooleanField(default=False, help_text="Put the refunded lines' units back in stock.")
-    note = models.CharField(max_length=200, blank=True)
+    note = SingleLineCharField(max_length=200, blank=True)
     status = models.CharField(max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING)
     gateway_reference = models.CharField(max_length=100, blank=True)
     created_by = models.ForeignKey(
@@ -271,7 +274,7 @@ class OrderEvent(models.Model):
         related_name="+",
         help_text="Staff or the buyer; empty for the shop (worker, payment provider) and for guests.",
     )
-    actor_name = models.CharField(
+    actor_name = SingleLineCharField(
         max_length=200, blank=True, help_text="The actor's name then, kept when the account is deleted."
     )
     data = models.JSONField(default=dict, blank=True, help_text="Details: carrier, amounts in minor units, email...")

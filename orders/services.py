@@ -71,6 +71,7 @@ from shop.mail import deliver_email, message_to_dict
 from shop.models import OutboxMessage
 from shop.money import allocate, format_money, fraction_of
 from shop.outbox import enqueue, handler
+from shop.text import describe, forbidden_characters, single_line
 
 logger = logging.getLogger(__name__)
 
@@ -432,12 +433,15 @@ SHIPPING_DETAIL_MAX_LENGTH = 100
 
 def _shipping_details(*, carrier: str, tracking_number: str) -> tuple[str, str]:
     """The carrier and tracking number as stored: one line each. Raises: ValidationError naming each bad field."""
-    cleaned = {name: " ".join(str(value or "").split()) for name, value in
+    cleaned = {name: single_line(str(value or "")) for name, value in
                (("carrier", carrier), ("tracking_number", tracking_number))}  # fmt: skip
     labels = {"carrier": "the carrier", "tracking_number": "the tracking number"}
     errors = {}
     for name, value in cleaned.items():
-        if not value:
+        if forbidden_characters(value):
+            errors[name] = f"Remove the invisible control characters from {labels[name]}: "
+            errors[name] += describe(forbidden_characters(value)) + "."
+        elif not value:
             errors[name] = f"Enter {labels[name]} to ship the order."
         elif len(value) > SHIPPING_DETAIL_MAX_LENGTH:
             errors[name] = f"Keep {labels[name]} to {SHIPPING_DETAIL_MAX_LENGTH} characters."
@@ -505,6 +509,17 @@ def _record_refunded(order: Order, *, amount_minor: int, actor, key: str, **data
     record_event(order=order, kind=OrderEventKind.REFUNDED, actor=actor, amount_minor=amount_minor, **data)
     _send_email(order, kind="order_refunded", amount_minor=amount_minor,
                 dedupe_key=f"order-{order.number}-{key}-email")  # fmt: skip
+
+
+def record_late_payment_refunded(*, order: Order, amount_minor: int, attempt: int, reference: str = "") -> None:
+    """A payment (attempt `attempt`) that arrived after the order was cancelled or expired went back to the buyer in
+    full: the refund goes on the timeline (by the shop) and the buyer gets an email saying why, once per attempt. The
+    order's figures do not change (that money was never counted as paid for it). Call it inside the unit of work that
+    records the payment refunded, once (payments' conditional status change decides which caller that is)."""
+    record_event(order=order, kind=OrderEventKind.REFUNDED, amount_minor=amount_minor, late_payment=True,
+                 attempt=attempt, reference=reference[:100])  # fmt: skip
+    _send_email(order, kind="order_late_payment_refunded", amount_minor=amount_minor,
+                dedupe_key=f"order-{order.number}-late-{attempt}-refunded-email")  # fmt: skip
 
 
 def _mark_lines_refunded(order: Order) -> None:

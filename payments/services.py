@@ -35,6 +35,7 @@ from orders.services import (
     mark_order_paid,
     mark_refunded,
     record_event,
+    record_late_payment_refunded,
     reserve_refund,
     restock_refunded_order,
 )
@@ -506,9 +507,7 @@ def record_refund(*, payment_intent: str, amount_refunded: int, fully: bool) -> 
     order = payment.order
     if fully and order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
         # The refund of a payment that arrived after the order closed (ours, or made in Stripe's dashboard).
-        _set_status(
-            payment, to=PaymentStatus.REFUNDED, sources=[PaymentStatus.PAID], amount_refunded_minor=amount_refunded
-        )
+        _record_late_payment_refund(payment=payment, amount_minor=amount_refunded)
         return "late_payment_refunded"
     if not fully:
         Payment.objects.filter(pk=payment.pk, amount_refunded_minor__lt=amount_refunded).update(
@@ -585,14 +584,27 @@ def refund_late_payment(payload: dict) -> None:
     payment = Payment.objects.select_related("order").filter(pk=payload["payment_id"]).first()
     if payment is None or payment.status != PaymentStatus.PAID:
         return
-    gateway_named(payment.gateway).refund(
+    reference = gateway_named(payment.gateway).refund(
         payment=payment,
         amount_minor=payment.amount_minor,
         idempotency_key=f"order-{payment.order.number}-late-{payment.attempt}",
     )
-    _set_status(
-        payment, to=PaymentStatus.REFUNDED, sources=[PaymentStatus.PAID], amount_refunded_minor=payment.amount_minor
+    _record_late_payment_refund(payment=payment, amount_minor=payment.amount_minor, reference=reference)
+
+
+@unit_of_work
+def _record_late_payment_refund(*, payment: Payment, amount_minor: int, reference: str = "") -> bool:
+    """The money of a payment that arrived after its order closed went back (our refund, or Stripe's charge.refunded
+    for it, whichever is recorded first): the attempt is refunded and, by whoever moved it, the refund goes on the
+    order's timeline and into the buyer's email, once. Returns whether this call recorded it."""
+    if not _set_status(
+        payment, to=PaymentStatus.REFUNDED, sources=[PaymentStatus.PAID], amount_refunded_minor=amount_minor
+    ):
+        return False
+    record_late_payment_refunded(
+        order=payment.order, amount_minor=amount_minor, attempt=payment.attempt, reference=reference or ""
     )
+    return True
 
 
 # -- expiry ------------------------------------------------------------------------------------------------------

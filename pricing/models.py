@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from catalog.models import TaxClass
+from shop.text import SingleLineCharField
 
 
 def _country_codes(text: str) -> list[str]:
@@ -16,7 +17,7 @@ def _country_codes(text: str) -> list[str]:
 class TaxRate(models.Model):
     """The VAT rate of one tax class in one destination country."""
 
-    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. DE.")
+    country = SingleLineCharField(max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. DE.")
     tax_class = models.CharField(max_length=10, choices=TaxClass.choices, default=TaxClass.STANDARD)
     rate_bp = models.PositiveIntegerField(
         "rate (basis points)", validators=[MaxValueValidator(10000)], help_text="1900 is 19%."
@@ -36,8 +37,8 @@ class TaxRate(models.Model):
 class ShippingZone(models.Model):
     """A set of destination countries served by the same shipping methods."""
 
-    name = models.CharField(max_length=100)
-    countries = models.CharField(max_length=1000, help_text="ISO 3166-1 alpha-2 codes separated by commas: DE, AT.")
+    name = SingleLineCharField(max_length=100)
+    countries = SingleLineCharField(max_length=1000, help_text="ISO 3166-1 alpha-2 codes separated by commas: DE, AT.")
 
     class Meta:
         ordering = ["name"]
@@ -61,12 +62,12 @@ class ShippingMethod(models.Model):
     """A way to ship to a zone. Its price is entered like item prices (with VAT when the shop's prices include it)."""
 
     zone = models.ForeignKey(ShippingZone, on_delete=models.CASCADE, related_name="methods")
-    name = models.CharField(max_length=100)
+    name = SingleLineCharField(max_length=100)
     price_minor = models.PositiveIntegerField("price (minor units)")
     free_over_minor = models.PositiveIntegerField(
         "free from (minor units)", null=True, blank=True, help_text="Free when the goods, after discount, cost this."
     )
-    estimate = models.CharField("delivery estimate", max_length=100, blank=True, help_text="e.g. 2-3 working days")
+    estimate = SingleLineCharField("delivery estimate", max_length=100, blank=True, help_text="e.g. 2-3 working days")
     is_active = models.BooleanField("active", default=True)
     position = models.PositiveSmallIntegerField(default=0, help_text="Lower first.")
 
@@ -103,7 +104,7 @@ class DiscountCode(models.Model):
     """A code a shopper types. `used_count` moves only by conditional updates at order placement (never past
     `usage_limit`) and back when the order is cancelled or expires (`pricing.services`)."""
 
-    code = models.CharField(max_length=40, unique=True, help_text="Stored upper-case; shoppers may type any case.")
+    code = SingleLineCharField(max_length=40, unique=True, help_text="Stored upper-case; shoppers may type any case.")
     kind = models.CharField(max_length=20, choices=DiscountKind.choices, default=DiscountKind.PERCENT)
     value = models.PositiveIntegerField(
         default=0, help_text="Percent (1-100) for a percentage, minor units for a fixed amount, 0 for free shipping."

@@ -29,12 +29,17 @@ from shop.parsers import JSONParser
 
 def exception_handler(exc, context):
     """DRF's handler, plus: a ShopError becomes `{detail, code, message, extra}` with its class's `http_status` and
-    only the `extra` fields its class shows clients (`shop.exceptions.ShopError`); a model's ValidationError (from
+    only the `extra` fields its class shows clients (`shop.exceptions.ShopError`), with `Retry-After` when the class
+    has one and, on a 401, the view's `WWW-Authenticate` challenge as DRF sends it; a model's ValidationError (from
     `full_clean()` in a service) becomes a 400 `{field: [messages]}`."""
     if isinstance(exc, ShopError):
         body = {"detail": exc.message, "code": exc.code, "message": exc.message, "extra": exc.client_data}
-        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
-        return Response(body, status=int(exc.http_status), headers=headers)
+        headers = {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
+        if int(exc.http_status) == 401 and (challenge := _authenticate_header(context)):
+            headers["WWW-Authenticate"] = challenge
+        return Response(body, status=int(exc.http_status), headers=headers or None)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail)
@@ -43,6 +48,12 @@ def exception_handler(exc, context):
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     return drf_exception_handler(exc, context)
+
+
+def _authenticate_header(context) -> str | None:
+    """The challenge a 401 carries (RFC 9110): the view's, as DRF's `APIView.handle_exception` adds it."""
+    view, request = context.get("view"), context.get("request")
+    return view.get_authenticate_header(request) if view is not None and request is not None else None
 
 
 class ShopApi(APIView):
@@ -69,17 +80,19 @@ def paginate(*, view: APIView, request, queryset, serializer_class, context: dic
     return paginator.get_paginated_response(data)
 
 
-# Permissions. Sellers carry Django's is_staff flag (it lets them into the admin for their own items), so "staff" in
-# the API is the accounts role: a superuser, or is_staff without being a seller.
+# Permissions. Who is staff or a seller is decided by the user model's properties (accounts.models.User:
+# is_shop_staff, has_back_office_access); shop sits below accounts, so it reads them by name off `request.user`, and
+# getattr's False covers AnonymousUser, which has none of them.
 
 
 def is_shop_staff(user) -> bool:
     """Whether the user is shop staff (not merely a seller with admin access)."""
-    return bool(user and user.is_authenticated and getattr(user, "role", None) == "staff")
+    return bool(user and user.is_authenticated and getattr(user, "is_shop_staff", False))
 
 
-def is_seller(user) -> bool:
-    return bool(user and user.is_authenticated and getattr(user, "is_seller", False))
+def has_back_office_access(user) -> bool:
+    """Whether the user is staff, a superuser or a seller."""
+    return bool(user and user.is_authenticated and getattr(user, "has_back_office_access", False))
 
 
 def same_user(user, user_id: object) -> bool:
@@ -105,7 +118,7 @@ class IsSellerOrStaff(BasePermission):
     message = "Only sellers and staff may do this."
 
     def has_permission(self, request, view) -> bool:
-        return is_seller(request.user) or is_shop_staff(request.user)
+        return has_back_office_access(request.user)
 
 
 class AuthRateThrottle(SimpleRateThrottle):

@@ -59,13 +59,20 @@ class RefreshOutputSerializer(serializers.Serializer):
 
 
 class UserUpdateInputSerializer(StrictSerializer):
-    """PUT needs the profile fields, PATCH any subset; the roles are optional in both and only staff change them."""
+    """PUT needs the profile fields, PATCH any subset; the roles are optional in both and only staff change them.
+
+    The fields of a user as read that are not written here are read-only: sent back with the value of the context's
+    `current` (the user's representation) they are ignored, with another value (or without `current`) refused,
+    naming the field (`shop.api.StrictSerializer`)."""
+
+    read_only_fields = ("id", "is_active", "role", "date_joined")
 
     email = serializers.EmailField(max_length=254)
     first_name = serializers.CharField(max_length=150, allow_blank=True)
     last_name = serializers.CharField(max_length=150, allow_blank=True)
     is_seller = StrictBooleanField(required=False)
     is_staff = StrictBooleanField(required=False)
+    current_password = serializers.CharField(required=False, write_only=True, trim_whitespace=False, max_length=4096)
 
 
 class UserDeleteOutputSerializer(serializers.Serializer):

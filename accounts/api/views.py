@@ -3,7 +3,6 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException, AuthenticationFailed, PermissionDenied, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -27,7 +26,7 @@ from accounts.api.serializers import (
     UserUpdateInputSerializer,
 )
 from accounts.models import User
-from accounts.security import LoginLocked, LoginRefused, SecondFactorSetupRequired, authenticate_for_api
+from accounts.security import authenticate_for_api
 from accounts.selectors import export_personal_data, user_by_id, user_list
 from accounts.services import erase_personal_data, sign_up, update_user
 from accounts.tokens import issue_tokens, log_out, refresh_tokens
@@ -83,17 +82,6 @@ class SignupApi(PublicAuthApi):
         return Response(SignupOutputSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
-def _login_refusal(err: LoginRefused) -> APIException:
-    """A locked account is a 429, a staff member or seller without 2FA (when required) a 403, the rest a 401; each
-    with the refusal's `code` (otp_required, otp_incorrect, login_locked, ...)."""
-    body = {"detail": err.message, "code": err.code}
-    if isinstance(err, LoginLocked):
-        return Throttled(detail=body)
-    if isinstance(err, SecondFactorSetupRequired):
-        return PermissionDenied(body)
-    return AuthenticationFailed(body)
-
-
 class LoginApi(PublicAuthApi):
     @extend_schema(
         tags=AUTH,
@@ -109,15 +97,14 @@ class LoginApi(PublicAuthApi):
         shop requires it."""
         data = LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            user = authenticate_for_api(
-                request=request._request,
-                email=data.validated_data["email"],
-                password=data.validated_data["password"],
-                otp=data.validated_data.get("otp"),
-            )
-        except LoginRefused as err:
-            raise _login_refusal(err) from err
+        # A refusal answers with its class's status and code (accounts.security.LoginRefused): 401 (otp_required,
+        # otp_incorrect, login_refused), 429 login_locked, 403 mfa_setup_required.
+        user = authenticate_for_api(
+            request=request._request,
+            email=data.validated_data["email"],
+            password=data.validated_data["password"],
+            otp=data.validated_data.get("otp"),
+        )
         body = {**issue_tokens(user=user), "user": user}
         return Response(LoginOutputSerializer(body).data)
 
@@ -206,7 +193,8 @@ class UserDetailApi(ShopApi):
     )
     def put(self, request, user_id: str):
         """Replaces the profile (email, names); roles (is_seller, is_staff) change only when staff send them. A new
-        email of one's own answers 202: it takes over once confirmed through the link mailed to it."""
+        email of one's own needs `current_password` and answers 202: it takes over once confirmed through the link
+        mailed to it."""
         return self._update(request, user_id, partial=False)
 
     @extend_schema(
@@ -217,14 +205,16 @@ class UserDetailApi(ShopApi):
     )
     def patch(self, request, user_id: str):
         """Changes some profile fields or, for staff, roles. Making someone a seller also grants the seller group. A
-        new email of one's own answers 202 with `detail` and `pending_email`: the email changes only once the link
+        new email of one's own needs `current_password` (a stolen token must not move the account to another
+        mailbox) and answers 202 with `detail` and `pending_email`: the email changes only once the link
         mailed to the new address is opened (then the old address no longer logs in). Staff set another user's
         email at once."""
         return self._update(request, user_id, partial=True)
 
     def _update(self, request, user_id: str, *, partial: bool) -> Response:
         user = _user_for(request, user_id)
-        data = UserUpdateInputSerializer(data=request.data, partial=partial)
+        current = UserOutputSerializer(user).data
+        data = UserUpdateInputSerializer(data=request.data, partial=partial, context={"current": current})
         data.is_valid(raise_exception=True)
         done = update_user(user=user, actor=request.user, request=request._request, **data.validated_data)
         if done.confirmation_sent_to is None:

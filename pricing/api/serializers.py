@@ -113,9 +113,13 @@ class CategorySlugsField(serializers.ListField):
 
 class DiscountCodeInputSerializer(StrictSerializer):
     """POST and PUT need `code` and `kind`; PATCH any subset. Fields left out keep their value (a new code: the
-    defaults shown). The model's own rules (`DiscountCode.clean`) are checked too."""
+    defaults shown). The model's own rules (`DiscountCode.clean`) are checked too.
 
-    READ_ONLY = ("id", "used_count", "created_at")
+    A code as read may be sent back: its read-only fields are ignored when they equal the code's representation,
+    given as `current` in the context (for a new code: a `used_count` of 0), and refused, naming the field, when
+    they do not (`shop.api.StrictSerializer`)."""
+
+    read_only_fields = ("id", "used_count", "created_at")
 
     code = serializers.RegexField(
         r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
@@ -147,13 +151,6 @@ class DiscountCodeInputSerializer(StrictSerializer):
     )
     categories = CategorySlugsField(required=False, help_text="Category slugs; empty: every item.")
     is_active = StrictBooleanField(required=False, help_text="Default true.")
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            read_only = sorted(key for key in data if key in self.READ_ONLY)
-            if read_only:
-                raise serializers.ValidationError({key: ["Read-only."] for key in read_only})
-        return super().to_internal_value(data)
 
     def model_fields(self) -> dict:
         """The validated fields under the model's names, without `categories`."""

@@ -30,6 +30,7 @@ SHIPPING = ["shipping"]
 DISCOUNT_CODES = ["discount-codes"]
 CODE_ID = pk_parameter("code_id", "The discount code's id.")
 API_FIELD_NAMES = {"min_subtotal_minor": "min_subtotal", "__all__": "non_field_errors"}
+NEW_CODE = {"used_count": 0}  # what a new code's read-only fields read (it has no id or creation time yet)
 
 
 class ShippingMethodListApi(ShopApi):
@@ -106,7 +107,7 @@ class DiscountCodeCollectionApi(ShopApi):
     def post(self, request):
         """A new discount code (staff only). Its rules are the admin's: a percentage from 1 to 100, a fixed amount of
         at least 1, the end after the start, a code no other has (in any case)."""
-        data = DiscountCodeInputSerializer(data=request.data)
+        data = DiscountCodeInputSerializer(data=request.data, context={"current": NEW_CODE})
         data.is_valid(raise_exception=True)
         code = _save_code(code=DiscountCode(), data=data)
         return Response(_render(code), status=status.HTTP_201_CREATED)
@@ -133,8 +134,8 @@ class DiscountCodeDetailApi(ShopApi):
         responses={200: DiscountCodeOutputSerializer, **errors(400, 401, 403, 404, 415)},
     )
     def put(self, request, code_id: str):
-        """Changes the code (`code` and `kind` required; fields left out keep their value). `used_count` is
-        read-only."""
+        """Changes the code (`code` and `kind` required; fields left out keep their value). `id`, `used_count` and
+        `created_at` are read-only: sent back as read they are ignored, with another value refused."""
         return self._update(request, code_id, partial=False)
 
     @extend_schema(
@@ -150,7 +151,7 @@ class DiscountCodeDetailApi(ShopApi):
 
     def _update(self, request, code_id: str, *, partial: bool) -> Response:
         code = _code_by_id(code_id)
-        data = DiscountCodeInputSerializer(data=request.data, partial=partial)
+        data = DiscountCodeInputSerializer(data=request.data, partial=partial, context={"current": _render(code)})
         data.is_valid(raise_exception=True)
         return Response(_render(_save_code(code=code, data=data)))
 

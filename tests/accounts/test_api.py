@@ -135,7 +135,7 @@ def test_put_needs_every_profile_field(people):
 def test_changing_the_email_to_one_taken_in_another_case_changes_nothing(people):
     UserFactory(email="taken@example.com")
     response = people.client("buyer").patch(
-        f"/api/users/{people.buyer.pk}", {"email": "TAKEN@example.com"}, format="json"
+        f"/api/users/{people.buyer.pk}", {"email": "TAKEN@example.com", "current_password": PASSWORD}, format="json"
     )
     assert response.status_code == 202  # as for a free address (tests/accounts/test_enumeration.py)
     people.buyer.refresh_from_db()

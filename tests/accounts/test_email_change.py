@@ -50,7 +50,9 @@ def _reset_link_mailed_to(client, email: str) -> bool:
 
 
 def test_api_email_change_waits_for_confirmation_then_retires_the_old_address(ann):
-    response = client_for(ann).patch(f"/api/users/{ann.pk}", {"email": "New@Example.com"}, format="json")
+    response = client_for(ann).patch(
+        f"/api/users/{ann.pk}", {"email": "New@Example.com", "current_password": PASSWORD}, format="json"
+    )
 
     assert response.status_code == 202
     body = response.json()
@@ -76,7 +78,9 @@ def test_api_email_change_waits_for_confirmation_then_retires_the_old_address(an
 
 def test_api_email_change_with_other_fields_saves_them_at_once(ann):
     response = client_for(ann).patch(
-        f"/api/users/{ann.pk}", {"email": "new@example.com", "first_name": "Anna"}, format="json"
+        f"/api/users/{ann.pk}",
+        {"email": "new@example.com", "first_name": "Anna", "current_password": PASSWORD},
+        format="json",
     )
     assert response.status_code == 202
     ann.refresh_from_db()
@@ -93,8 +97,8 @@ def test_put_with_the_current_email_changes_names_only_and_answers_200(ann):
 
 def test_a_second_change_replaces_the_pending_one(ann):
     api = client_for(ann)
-    api.patch(f"/api/users/{ann.pk}", {"email": "first@example.com"}, format="json")
-    api.patch(f"/api/users/{ann.pk}", {"email": "second@example.com"}, format="json")
+    api.patch(f"/api/users/{ann.pk}", {"email": "first@example.com", "current_password": PASSWORD}, format="json")
+    api.patch(f"/api/users/{ann.pk}", {"email": "second@example.com", "current_password": PASSWORD}, format="json")
     assert set(EmailAddress.objects.filter(user=ann).values_list("email", flat=True)) == {
         "ann@example.com",
         "second@example.com",
@@ -106,7 +110,11 @@ def test_a_change_requested_with_an_unverified_current_address_keeps_it_until_co
     user = UserFactory(email="eve@example.com")
     EmailAddress.objects.create(user=user, email="eve@example.com", primary=True, verified=False)
 
-    assert client_for(user).patch(f"/api/users/{user.pk}", {"email": "eve2@example.com"}, format="json").status_code
+    assert (
+        client_for(user)
+        .patch(f"/api/users/{user.pk}", {"email": "eve2@example.com", "current_password": PASSWORD}, format="json")
+        .status_code
+    )
     user.refresh_from_db()
     assert user.email == "eve@example.com" and _logs_in("eve@example.com")
 
@@ -117,7 +125,9 @@ def test_a_change_requested_with_an_unverified_current_address_keeps_it_until_co
 
 def test_confirming_the_new_address_gives_its_guest_orders_to_the_user(ann):
     Order.objects.create(number="G-1", checkout_token="t-1", email="new@example.com", total_minor=100, currency="EUR")
-    client_for(ann).patch(f"/api/users/{ann.pk}", {"email": "new@example.com"}, format="json")
+    client_for(ann).patch(
+        f"/api/users/{ann.pk}", {"email": "new@example.com", "current_password": PASSWORD}, format="json"
+    )
     assert Order.objects.get().buyer is None
     _confirm("new@example.com")
     assert Order.objects.get().buyer == ann
@@ -198,3 +208,12 @@ def test_a_pending_address_cannot_be_made_primary_by_a_crafted_post(client, db):
     user.refresh_from_db()
     assert user.email == "eve@example.com"
     assert not EmailAddress.objects.get(email="sneaky@example.com").primary
+
+
+@pytest.mark.parametrize("password", [None, "wrong-password"])
+def test_an_api_email_change_without_the_current_password_is_refused_and_changes_nothing(ann, password):
+    body = {"email": "thief@example.com"} | ({"current_password": password} if password else {})
+    response = client_for(ann).patch(f"/api/users/{ann.pk}", body, format="json")
+
+    assert response.status_code == 400 and "current_password" in response.json(), response.json()
+    assert not EmailAddress.objects.filter(email="thief@example.com").exists() and not mail.outbox

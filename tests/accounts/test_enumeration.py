@@ -112,8 +112,12 @@ def test_api_email_change_to_a_taken_address_looks_like_a_free_one_and_mails_its
     UserFactory(email="taken@example.com")
     ann, bob = UserFactory(email="ann@example.com"), UserFactory(email="bob@example.com")
 
-    free = client_for(ann).patch(f"/api/users/{ann.pk}", {"email": "free@example.com"}, format="json")
-    taken = client_for(bob).patch(f"/api/users/{bob.pk}", {"email": "TAKEN@example.com"}, format="json")
+    free = client_for(ann).patch(
+        f"/api/users/{ann.pk}", {"email": "free@example.com", "current_password": PASSWORD}, format="json"
+    )
+    taken = client_for(bob).patch(
+        f"/api/users/{bob.pk}", {"email": "TAKEN@example.com", "current_password": PASSWORD}, format="json"
+    )
 
     assert free.status_code == taken.status_code == 202
     assert free.json().keys() == taken.json().keys()

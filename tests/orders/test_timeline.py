@@ -350,3 +350,17 @@ def test_staff_moving_an_order_goes_on_the_audit_trail_and_the_buyer_paying_does
     [entry] = entries
     assert (entry.actor, entry.source, entry.action) == (sam, "admin", "update")
     assert entry.changes == {"status": ["paid", "shipped"], "carrier": ["", "DHL"], "tracking_number": ["", "T1"]}
+
+
+def test_a_carrier_or_tracking_number_with_control_characters_is_refused_and_ships_nothing(user, item, sam):
+    from django.core.exceptions import ValidationError
+
+    order = demo_paid(user, item)
+    with pytest.raises(ValidationError) as refused:
+        mark_shipped(order=order, actor=sam, carrier="DHL\x1b[31m", tracking_number="T\u202e1")
+    assert set(refused.value.message_dict) == {"carrier", "tracking_number"}
+    assert "U+202E" in refused.value.message_dict["tracking_number"][0]
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID and "shipped" not in kinds(order)
+
+    mark_shipped(order=order, actor=sam, carrier=" DHL\n Express ", tracking_number="T1")
+    assert Order.objects.get(pk=order.pk).carrier == "DHL Express"
