@@ -121,7 +121,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "shop.middleware.CsrfFieldMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "shop.csp.CSPMiddleware",  # django-csp's, building the one policy once (shop/csp.py)
     # Everything above finishes its responses too (CSRF field and cookie, security headers); everything below is
     # skipped when it serves an anonymous visitor a cached catalog page.
     "catalog.page_cache.AnonymousPageMiddleware",
