@@ -40,7 +40,8 @@ def after_save(sender, instance, created: bool, raw: bool = False, update_fields
     if raw:
         return
     if created:
-        record_instance_change(action=Action.CREATE, instance=instance, after=snapshot(instance))
+        if is_audited():  # before the snapshot: a shopper's order is not recorded, so need not be read
+            record_instance_change(action=Action.CREATE, instance=instance, after=snapshot(instance))
         return
     before = instance.__dict__.pop(_BEFORE, None)
     if before is not None:
@@ -50,7 +51,8 @@ def after_save(sender, instance, created: bool, raw: bool = False, update_fields
 
 
 def after_delete(sender, instance, **kwargs) -> None:
-    record_instance_change(action=Action.DELETE, instance=instance, before=snapshot(instance))
+    if is_audited():
+        record_instance_change(action=Action.DELETE, instance=instance, before=snapshot(instance))
 
 
 def _related_keys(instance, field_name: str) -> list[str]:

@@ -60,6 +60,9 @@ class OrderEventOutputSerializer(serializers.Serializer):
         return event.buyer_data.get("amount_minor")
 
 
+EVENT_TIME = OrderEventOutputSerializer().fields["at"]
+
+
 class OrderOutputSerializer(serializers.Serializer):
     """An order with the price breakdown frozen when it was placed (`pricing.selectors.price`): later changes to
     prices, rates, shipping or codes never alter it. Amounts are integers in minor units of `currency`."""
@@ -96,7 +99,19 @@ class OrderOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(OrderEventOutputSerializer(many=True))
     def get_timeline(self, order: Order) -> list[dict]:
-        return OrderEventOutputSerializer(order_timeline(order=order, for_buyer=True), many=True).data
+        # Built by hand in `OrderEventOutputSerializer`'s shape: a nested serializer per order costs a placed order
+        # through the API about a tenth of its time.
+        return [
+            {
+                "kind": event.kind,
+                "label": event.get_kind_display(),
+                "at": EVENT_TIME.to_representation(event.created_at),
+                "carrier": event.buyer_data.get("carrier"),
+                "tracking_number": event.buyer_data.get("tracking_number"),
+                "amount": event.buyer_data.get("amount_minor"),
+            }
+            for event in order_timeline(order=order, for_buyer=True)
+        ]
 
     @extend_schema_field(OrderDiscountOutputSerializer(allow_null=True))
     def get_discount(self, order: Order) -> dict | None:
