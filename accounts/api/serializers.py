@@ -39,25 +39,6 @@ class SignupInputSerializer(StrictSerializer):
         return attrs
 
 
-class LoginInputSerializer(StrictSerializer):
-    email = serializers.CharField(max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
-
-
-class LoginOutputSerializer(serializers.Serializer):
-    access = serializers.CharField()
-    refresh = serializers.CharField()
-    user = UserOutputSerializer()
-
-
-class RefreshInputSerializer(StrictSerializer):
-    refresh = serializers.CharField()
-
-
-class RefreshOutputSerializer(serializers.Serializer):
-    access = serializers.CharField()
-
-
 class UserUpdateInputSerializer(StrictSerializer):
     """PUT needs the profile fields, PATCH any subset; the roles are optional in both and only staff change them.
 
