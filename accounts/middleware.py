@@ -1,5 +1,7 @@
 """Staff and sellers without a second factor go nowhere but the account pages (settings.SHOP_REQUIRE_2FA)."""
 
+import functools
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import JsonResponse
@@ -34,5 +36,11 @@ class TwoFactorRequiredMiddleware:
 
     @staticmethod
     def _is_open(path: str) -> bool:
-        accounts = reverse("account_login").rstrip("/").rsplit("/", 1)[0] + "/"  # "/accounts/": allauth and 2FA
-        return path.startswith((accounts, "/health/", "/favicon.ico", f"/{settings.STATIC_URL.lstrip('/')}"))
+        return path.startswith(_open_prefixes())
+
+
+@functools.cache
+def _open_prefixes() -> tuple[str, ...]:
+    """Where a staff member without 2FA may still go, worked out once (the URLconf is ready by the first request)."""
+    accounts = reverse("account_login").rstrip("/").rsplit("/", 1)[0] + "/"  # "/accounts/": allauth and 2FA
+    return (accounts, "/health/", "/favicon.ico", f"/{settings.STATIC_URL.lstrip('/')}")

@@ -14,6 +14,7 @@ from django.urls import reverse
 from PIL import Image
 
 from shop.validators import validate_image_upload
+from tests.catalog.test_admin import item_post
 from tests.factories import ItemFactory, SellerFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,18 +34,7 @@ def seller_item(client):
 
 
 def post_image(client, item, image):
-    data = {
-        "title": item.title,
-        "slug": item.slug,
-        "sku": item.sku,
-        "category": item.category_id,
-        "description": item.description,
-        "price_minor": "12.50",
-        "stock": item.stock,
-        "is_active": "on",
-        "image": image,
-    }
-    return client.post(reverse("admin:catalog_item_change", args=[item.pk]), data)
+    return client.post(reverse("admin:catalog_item_change", args=[item.pk]), item_post(item, image=image))
 
 
 def stored(prefix: str) -> list[str]:
