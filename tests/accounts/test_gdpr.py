@@ -231,3 +231,22 @@ def test_erasing_twice_changes_nothing_more(ann):
     assert staff.delete(f"/api/users/{ann.pk}").status_code == 200
     assert staff.delete(f"/api/users/{ann.pk}").status_code == 200
     _assert_erased(ann)
+
+
+def test_an_erasure_that_dies_midway_leaves_everything_as_it_was(ann, monkeypatch):
+    import accounts.services
+    from accounts.services import erase_personal_data
+
+    def crash(**kwargs):  # after the orders were anonymised and the addresses deleted, before the user is saved
+        raise RuntimeError("the process dies here")
+
+    monkeypatch.setattr(accounts.services, "_delete_rows_of", crash)
+    with pytest.raises(RuntimeError):
+        erase_personal_data(user=ann, actor=ann)
+
+    ann.refresh_from_db()
+    assert ann.is_active and ann.email == "ann@example.com" and ann.check_password(PASSWORD)
+    assert Address.objects.filter(user=ann).exists() and EmailAddress.objects.filter(user=ann).exists()
+    assert Order.objects.get(number="A-1").email == "ann@example.com"
+    assert Order.objects.get(number="A-1").shipping_line1 == "1 Main Street"
+    assert not cart_for_user(user=ann).is_empty
