@@ -5,6 +5,7 @@ pages and badges are keyed by it (`cart.selectors.cart_version`).
 """
 
 from django.conf import settings
+from django.db import IntegrityError
 from django.utils import timezone
 
 from cart.exceptions import CartIsEmpty, InvalidQuantity, ItemUnavailable, NotEnoughStock
@@ -13,7 +14,7 @@ from cart.selectors import DISCOUNT_SESSION_KEY, SESSION_KEY, CartOwner, cart_fo
 from catalog.models import Item
 from catalog.selectors import items_by_ids, sellable_item
 from pricing.selectors import Breakdown, price
-from shop.db import checkpoint, on_commit, unit_of_work
+from shop.db import TransientError, checkpoint, on_commit, unit_of_work
 from shop.fragments import replace_version_token
 
 MAX_LINE_QUANTITY = 999
@@ -43,11 +44,16 @@ def _check_stock(item: Item, quantity: int) -> None:
         )
 
 
-def _current_quantity(owner: CartOwner, item: Item) -> int:
+def _stored_line(owner: CartOwner, item: Item) -> CartLine | None:
+    return CartLine.objects.filter(cart__user_id=owner.user.pk, item_id=item.pk).only("pk", "quantity").first()
+
+
+def _current_quantity(owner: CartOwner, item: Item) -> tuple[int, CartLine | None]:
+    """How many units of the item the cart holds, and (stored carts) its line."""
     if owner.is_stored:
-        line = CartLine.objects.filter(cart__user_id=owner.user.pk, item_id=item.pk).only("quantity").first()
-        return line.quantity if line else 0
-    return session_quantities(session=owner.session).get(str(item.pk), 0)
+        line = _stored_line(owner, item)
+        return (line.quantity if line else 0), line
+    return session_quantities(session=owner.session).get(str(item.pk), 0), None
 
 
 def _stored_cart_changed(user_id: object) -> None:
@@ -63,10 +69,19 @@ def forget_deleted_item(*, item_id: object) -> None:
         _stored_cart_changed(user_id)
 
 
-def _store_quantity(owner: CartOwner, item: Item, quantity: int) -> None:
+def _store_quantity(owner: CartOwner, item: Item, quantity: int, line: CartLine | None) -> None:
+    """Writes the line's new quantity: `line` is the stored cart's line read in this unit, None when it has none."""
     if owner.is_stored:
-        cart, _ = Cart.objects.get_or_create(user_id=owner.user.pk)
-        CartLine.objects.update_or_create(cart=cart, item=item, defaults={"quantity": quantity})
+        if line is not None:
+            CartLine.objects.filter(pk=line.pk).update(quantity=quantity)
+        else:
+            cart_id = Cart.objects.filter(user_id=owner.user.pk).values_list("pk", flat=True).first()
+            try:
+                if cart_id is None:
+                    cart_id = Cart.objects.create(user_id=owner.user.pk).pk
+                CartLine.objects.create(cart_id=cart_id, item=item, quantity=quantity)
+            except IntegrityError as error:  # the same cart or line created meanwhile: run the unit again
+                raise TransientError("cart line created meanwhile") from error
         _stored_cart_changed(owner.user.pk)
     else:
         quantities = session_quantities(session=owner.session)
@@ -82,10 +97,11 @@ def add_to_cart(*, owner: CartOwner, item_id: object, quantity: object = 1) -> i
     """
     quantity = _validate_quantity(quantity)
     item = _sellable_item(item_id)
-    new_quantity = _current_quantity(owner, item) + quantity
+    held, line = _current_quantity(owner, item)
+    new_quantity = held + quantity
     _validate_quantity(new_quantity)
     _check_stock(item, new_quantity)
-    _store_quantity(owner, item, new_quantity)
+    _store_quantity(owner, item, new_quantity, line)
     return new_quantity
 
 
@@ -97,10 +113,11 @@ def set_quantity(*, owner: CartOwner, item_id: object, quantity: object) -> int:
     """
     quantity = _validate_quantity(quantity)
     item = _sellable_item(item_id)
-    if not _current_quantity(owner, item):
+    held, line = _current_quantity(owner, item)
+    if not held:
         raise ItemUnavailable("That item is not in your cart.")
     _check_stock(item, quantity)
-    _store_quantity(owner, item, quantity)
+    _store_quantity(owner, item, quantity, line)
     return quantity
 
 
@@ -133,10 +150,11 @@ def claim_cart(*, user) -> None:
 def empty_cart(*, owner: CartOwner) -> None:
     """Removes every line of the owner's cart."""
     if owner.is_stored:
-        line_ids = list(CartLine.objects.filter(cart__user_id=owner.user.pk).values_list("pk", flat=True))
-        if line_ids:
-            CartLine.objects.filter(pk__in=line_ids).delete()
-            Cart.objects.filter(user_id=owner.user.pk).exclude(discount_code="").update(discount_code="")
+        lines = list(CartLine.objects.filter(cart__user_id=owner.user.pk).values_list("pk", "cart__discount_code"))
+        if lines:
+            CartLine.objects.filter(pk__in=[pk for pk, _ in lines]).delete()
+            if lines[0][1]:
+                Cart.objects.filter(user_id=owner.user.pk).update(discount_code="")
             _stored_cart_changed(owner.user.pk)
     else:
         owner.session.pop(SESSION_KEY, None)

@@ -117,22 +117,45 @@ def _audit_stock(*, item_id: object, before: int, after: int, actor=None) -> Non
 
 @unit_of_work
 def reserve_stock(*, item_id: object, quantity: int, order_number: str = "") -> bool:
-    """Takes `quantity` units of an active item if that many are there (one conditional update) and records a
-    RESERVED move for the order. Returns whether it did; stock never goes below zero, however many buyers race.
+    """Takes `quantity` units of an active item if that many are there and records a RESERVED move for the order
+    (`reserve_stocks` for one item). Returns whether it did.
 
     Raises: ValueError when `quantity` is below 1.
     """
-    if quantity < 1:
+    return not reserve_stocks(quantities={item_id: quantity}, order_number=order_number)
+
+
+@unit_of_work
+def reserve_stocks(*, quantities: dict, order_number: str = "") -> list:
+    """Takes each item's quantity ({item id: units}) of the active items that have that many, one conditional update
+    per item (in item id order, so that two orders of the same items take them in the same sequence), and records a
+    RESERVED move for each. Stock never goes below zero, however many buyers race. Returns the ids of the items that
+    had too few (or are no longer sold): their stock is untouched; the caller decides whether the others stand.
+
+    Raises: ValueError when a quantity is below 1.
+    """
+    if any(quantity < 1 for quantity in quantities.values()):
         raise ValueError("quantity must be at least 1")
-    taken = Item.objects.filter(pk=item_id, is_active=True, stock__gte=quantity).update(
-        stock=F("stock") - quantity, updated_at=timezone.now()
-    )
-    if not taken:
-        return False
-    checkpoint("catalog.stock_updated")
-    _record_move(item_id=item_id, delta=-quantity, reason=StockReason.RESERVED, order_number=order_number)
-    _stock_moved(item_id=item_id, delta=-quantity)
-    return True
+    short, taken = [], {}
+    for item_id, quantity in sorted(quantities.items(), key=lambda pair: str(pair[0])):
+        if Item.objects.filter(pk=item_id, is_active=True, stock__gte=quantity).update(
+            stock=F("stock") - quantity, updated_at=timezone.now()
+        ):
+            taken[item_id] = quantity
+            checkpoint("catalog.stock_updated")
+        else:
+            short.append(item_id)
+    if taken:
+        StockMove.objects.bulk_create(
+            StockMove(item_id=pk, delta=-n, reason=StockReason.RESERVED, order_number=order_number)
+            for pk, n in taken.items()
+        )
+        after = Item.objects.filter(pk__in=list(taken)).values_list("pk", "stock", "category_id")
+        category_ids = [
+            category_id for pk, stock, category_id in after if stock_label(stock) != stock_label(stock + taken[pk])
+        ]
+        catalog_changed(category_ids=category_ids, stock=True)
+    return short
 
 
 @unit_of_work

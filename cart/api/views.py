@@ -14,12 +14,22 @@ from cart.api.serializers import (
 from cart.exceptions import ItemUnavailable
 from cart.selectors import CartOwner, CartSummary, cart_breakdown, cart_for
 from cart.services import add_to_cart, apply_discount, remove_discount, remove_from_cart, set_quantity
-from shop.api import ErrorSerializer, ShopApi, currency, errors, is_shop_staff, pk_parameter, same_user
+from shop.api import (
+    ErrorSerializer,
+    ShopApi,
+    currency,
+    errors,
+    is_shop_staff,
+    pk_parameter,
+    representation,
+    same_user,
+)
 
 CARTS = ["carts"]
 USER_ID = pk_parameter("user_id", "The cart owner's user id.")
 ITEM_ID = pk_parameter("item_id", "The item's id.")
 CART_ERRORS = errors(400, 401, 404, 409, 415)
+CART_JSON = representation(CartOutputSerializer)
 
 
 def _owner(request, user_id: str) -> CartOwner:
@@ -77,7 +87,7 @@ def _cart_response(owner: CartOwner, *, country: str | None = None) -> Response:
         "currency": currency(),
         **_breakdown_fields(cart, country),
     }
-    return Response(CartOutputSerializer(body).data)
+    return Response(CART_JSON(body))
 
 
 class CartDetailApi(ShopApi):

@@ -51,8 +51,9 @@ def assert_ledger_agrees() -> None:
 @pytest.mark.parametrize(
     ("point", "after"),
     [
-        ("catalog.stock_updated", 0),  # between the first conditional decrement and its ledger row
-        ("place_order.line_reserved", 1),  # after the first line was reserved, before the second
+        ("catalog.stock_updated", 0),  # after the first conditional decrement, before the second
+        ("catalog.stock_updated", 1),  # after both decrements, before their ledger rows
+        ("place_order.lines_reserved", 0),
         ("place_order.reserved", 0),
         ("place_order.order_inserted", 0),
         ("place_order.lines_inserted", 0),

@@ -73,14 +73,13 @@ def test_place_order_that_runs_short_on_one_line_releases_the_others_and_names_t
     fill_cart(user, (item, 2), (short, 3))
     first, last = sorted((item, short), key=lambda i: str(i.pk))
     # Another buyer takes the last line's units between the cart check and the reservation.
-    from catalog.services import reserve_stock
+    from catalog.services import reserve_stocks
 
-    def racing_reserve(*, item_id, quantity, order_number):
-        if item_id == last.pk:
-            Item.objects.filter(pk=last.pk).update(stock=1)
-        return reserve_stock(item_id=item_id, quantity=quantity, order_number=order_number)
+    def racing_reserve(*, quantities, order_number):
+        Item.objects.filter(pk=last.pk).update(stock=1)
+        return reserve_stocks(quantities=quantities, order_number=order_number)
 
-    monkeypatch.setattr("orders.services.reserve_stock", racing_reserve)
+    monkeypatch.setattr("orders.services.reserve_stocks", racing_reserve)
     with pytest.raises(OutOfStock, match=last.title) as excinfo:
         place_order(buyer=user, address=ADDRESS)
     assert excinfo.value.extra["item_id"] == str(last.pk)
