@@ -1,5 +1,30 @@
 import pytest
 from django.core.cache import cache
+from django.db import connections
+from django.test import TransactionTestCase
+
+# Filled by `migrate` when the test database is made, and never written by the shop: kept between tests on MongoDB.
+STATIC_TABLES = {"django_content_type", "auth_permission"}
+_django_fixture_teardown = TransactionTestCase._fixture_teardown
+
+
+def _fixture_teardown(self):
+    """MongoDB has no transaction for a test to roll back, so after each test Django empties every collection and
+    emits `post_migrate`, which makes the content types and permissions again: two thirds of each test's teardown on
+    SecantusDB (0.24 of 0.35 s), about six minutes of the suite. Here the collections are emptied except those two,
+    and nothing is emitted. SQLite keeps Django's rollback."""
+    names = self._databases_names(include_mirrors=False)
+    if any(connections[name].vendor != "mongodb" for name in names):
+        return _django_fixture_teardown(self)
+    for name in names:
+        connection = connections[name]
+        for table in connection.introspection.django_table_names(only_existing=True, include_views=False):
+            if table not in STATIC_TABLES:
+                connection.database[table].delete_many({})
+    return None
+
+
+TransactionTestCase._fixture_teardown = _fixture_teardown
 
 
 @pytest.fixture(autouse=True)
