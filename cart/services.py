@@ -14,7 +14,7 @@ from cart.selectors import DISCOUNT_SESSION_KEY, SESSION_KEY, CartOwner, cart_fo
 from catalog.models import Item
 from catalog.selectors import items_by_ids, sellable_item
 from pricing.selectors import Breakdown, price
-from shop.db import TransientError, checkpoint, on_commit, unit_of_work
+from shop.db import TransientError, checkpoint, on_commit, unique_row, unit_of_work
 from shop.fragments import replace_version_token
 
 MAX_LINE_QUANTITY = 999
@@ -45,7 +45,7 @@ def _check_stock(item: Item, quantity: int) -> None:
 
 
 def _stored_line(owner: CartOwner, item: Item) -> CartLine | None:
-    return CartLine.objects.filter(cart__user_id=owner.user.pk, item_id=item.pk).only("pk", "quantity").first()
+    return unique_row(CartLine.objects.filter(cart__user_id=owner.user.pk, item_id=item.pk).only("pk", "quantity"))
 
 
 def _current_quantity(owner: CartOwner, item: Item) -> tuple[int, CartLine | None]:
@@ -75,7 +75,7 @@ def _store_quantity(owner: CartOwner, item: Item, quantity: int, line: CartLine 
         if line is not None:
             CartLine.objects.filter(pk=line.pk).update(quantity=quantity)
         else:
-            cart_id = Cart.objects.filter(user_id=owner.user.pk).values_list("pk", flat=True).first()
+            cart_id = unique_row(Cart.objects.filter(user_id=owner.user.pk).values_list("pk", flat=True))
             try:
                 if cart_id is None:
                     cart_id = Cart.objects.create(user_id=owner.user.pk).pk

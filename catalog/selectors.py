@@ -9,6 +9,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet, Sum
 
 from catalog.models import CatalogRevision, Category, Item, StockMove, StockReason
+from shop.db import unique_row
 from shop.fragments import version_token
 
 PAGE_SIZE = 24
@@ -116,7 +117,7 @@ def items_by_ids(*, ids) -> dict[str, Item]:
 def sellable_item(*, item_id: object) -> Item | None:
     """The active item with this id, or None (unknown, inactive or malformed id)."""
     pks = _valid_pks([item_id]) if item_id not in (None, "") else []
-    return visible_items().filter(pk=pks[0]).first() if pks else None
+    return unique_row(visible_items().filter(pk=pks[0])) if pks else None
 
 
 def item_by_slug(*, slug: str) -> Item | None:

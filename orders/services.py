@@ -65,7 +65,7 @@ from orders.selectors import (
 from orders.signals import order_paid, order_placed, order_status_changed, refund_requested
 from pricing.selectors import Breakdown, price
 from pricing.services import redeem_code, release_code
-from shop.db import TransientError, checkpoint, unit_of_work
+from shop.db import TransientError, checkpoint, unique_row, unit_of_work
 from shop.exceptions import ShopError
 from shop.mail import deliver_email, message_to_dict
 from shop.models import OutboxMessage
@@ -116,7 +116,7 @@ def _new_number() -> str:
 
 
 def _order_for_token(*, buyer, token: str) -> Order | None:
-    order = Order.objects.filter(checkout_token=token).first()
+    order = unique_row(Order.objects.filter(checkout_token=token))
     if order is not None and order.buyer_id != (buyer.pk if buyer is not None else None):
         raise NotAllowed("This checkout form is not yours; reload the checkout page.")
     return order
@@ -262,10 +262,11 @@ def place_order(
     """
     if buyer is None and (guest is None or not settings.SHOP_GUEST_CHECKOUT):
         raise NotAllowed("Log in or sign up to place an order.")
+    if checkout_token:  # a fresh token names no order yet
+        existing = _order_for_token(buyer=buyer, token=checkout_token)
+        if existing is not None:
+            return existing
     token = checkout_token or new_checkout_token()
-    existing = _order_for_token(buyer=buyer, token=token)
-    if existing is not None:
-        return existing
     if buyer is not None:
         claim_cart(user=buyer)
         owner = CartOwner(user=buyer)

@@ -22,6 +22,7 @@ from typing import ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
+from django.db.models import Model, QuerySet
 from django_mongodb_backend import transaction as mongo_transaction
 
 from shop.exceptions import ShopBusy
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 
 # A unit that keeps losing write conflicts is run again for up to this long (pymongo's own with_transaction() allows
 # 120 s; a web request cannot wait that long), sleeping between tries: 5 ms doubled per try up to 250 ms, jittered.
@@ -214,3 +216,9 @@ def checkpoint(name: str) -> None:
     fault = FAULTS.get(name)
     if fault is not None:
         fault()
+
+
+def unique_row(queryset: QuerySet[M]) -> M | None:
+    """The one row a lookup on a unique field (or the primary key) names, or None: `.first()` without the ordering
+    it adds, which costs about a tenth of such a query's time in Django, on the hot paths of an order."""
+    return next(iter(queryset.order_by()[:1]), None)
