@@ -75,9 +75,16 @@ else:
             "NAME": env("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3")),
             # WAL lets readers proceed during a write; IMMEDIATE takes the write lock at BEGIN so that two
             # gunicorn workers wait on the busy timeout instead of failing with "database is locked".
-            # synchronous=NORMAL is SQLite's advice for WAL: no fsync per commit, still never corrupt.
+            # synchronous=NORMAL is SQLite's advice for WAL: no fsync per commit, still never corrupt. Reads go
+            # through a memory map (mmap_size, 128 MiB) instead of system calls: a worker's page cache is dropped
+            # whenever another worker commits, so while the shop sells every read would start cold (item pages kept
+            # 0.67 -> 0.74 of their throughput at 20 orders/s, bench/storefront.py). journal_size_limit keeps the WAL
+            # file from staying large after a burst of writes.
             "OPTIONS": {
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA mmap_size=134217728; PRAGMA journal_size_limit=27103364;"
+                ),
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
