@@ -1,7 +1,7 @@
 """Storefront benchmark (issues 4 and 12): throughput and latency of the shopper's pages against two baselines.
 
     .venv/bin/python bench/storefront.py [--backend sqlite|mongo] [--items 10000] [--duration 10] [--warmup S]
-                                         [--connections 32] [--conn-max-age S] [--selling R [--buyers N]]
+                                         [--connections 32] [--conn-max-age S] [--selling R [--buyers N] [--rounds K]]
 
 Builds a demo catalog in a scratch database, serves it with gunicorn (2 workers, production settings) and loads each
 page with wrk: the catalog list, category pages, a search rotating over 600 queries, item pages rotating over 1,000
@@ -19,6 +19,9 @@ issue 4 is missed.
 steady pace through the JSON API (bench/selling.py: login -> JWT, cart add, `POST /api/orders`) while the page is
 measured a second time, right after its quiet run. The line then adds the page's req/s and p99 while selling, "kept"
 (selling req/s / quiet req/s), the orders actually placed per second during that run and the orders that failed;
+with `--rounds K` the page is measured quiet and selling K times in turn (the machine's speed drifts by as much as
+selling costs, so one pair can mislead): "kept" is then the selling requests over the quiet ones of all K pairs, and
+"range" the lowest and highest kept of a single pair;
 after the table, the order load's totals, its 5xx and failures by request, and the exceptions in gunicorn's log. The
 100 items on sale (every tenth of the 1,000 the item pages rotate over) get 1,000,000 units each, so no page runs out
 of stock, and the orders stay unpaid. What an order costs the pages (the cache versions its stock moves replace, the
@@ -105,9 +108,12 @@ def main(argv: list[str] | None = None) -> int:
         help="also measure each page while R orders per second are placed through the API (default: off)",
     )
     parser.add_argument("--buyers", type=int, default=None, help="buyer accounts with --selling (default max(8, 2R))")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="with --selling, measure each page quiet and selling K times in turn"
+    )
     args = parser.parse_args(argv)
-    if args.selling < 0 or (args.buyers is not None and args.buyers < 1):
-        parser.error("--selling cannot be negative, --buyers must be at least 1")
+    if args.selling < 0 or (args.buyers is not None and args.buyers < 1) or args.rounds < 1:
+        parser.error("--selling cannot be negative, --buyers and --rounds must be at least 1")
     settings_lines = []
     if args.conn_max_age is not None:
         settings_lines.append(f'DATABASES["default"]["CONN_MAX_AGE"] = {args.conn_max_age}')
@@ -141,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         header += f"{'vs hello':>9}{'vs live':>8}  {'target':<15}{'errors':>7}{'':7}"
         if load:
             header += f" |{'selling':>8}{'p99':>7}{'kept':>6}{'orders/s':>9}{'failed':>7}"
+            header += f"{'range':>11}" if args.rounds > 1 else ""
         print(header, "(p50, p99 in ms)", flush=True)
         run_wrk(hello_url, ["/"], **{**load_args, "duration": 1})  # the hello world's workers' first requests
 
@@ -156,9 +163,15 @@ def main(argv: list[str] | None = None) -> int:
             result = run_wrk(site.url, page_paths, **page_args)
             errors = result.errors + result.non2xx
             if load:
-                sold, window = load.measure(lambda paths=page_paths, extra=page_args: run_wrk(site.url, paths, **extra))
-                windows.append(window)
-                errors += sold.errors + sold.non2xx
+                pairs = []  # (quiet, selling) req/s of each round
+                for round_ in range(args.rounds):
+                    quiet = result if round_ == 0 else run_wrk(site.url, page_paths, **page_args)
+                    sold, window = load.measure(
+                        lambda paths=page_paths, extra=page_args: run_wrk(site.url, paths, **extra)
+                    )
+                    windows.append(window)
+                    pairs.append((quiet.rps, sold.rps))
+                    errors += sold.errors + sold.non2xx + (quiet.errors + quiet.non2xx if round_ else 0)
 
             ratio = result.rps / live.rps if live.rps else 0.0
             min_ratio, max_p99 = TARGETS[name]
@@ -171,8 +184,15 @@ def main(argv: list[str] | None = None) -> int:
                 f"{f'>={min_ratio}, p99<{max_p99}':<15}{errors:>7} {'ok' if ok else 'MISSED':<6}"
             )
             if load:
-                kept = sold.rps / result.rps if result.rps else 0.0
-                line += f" |{sold.rps:>8.0f}{sold.p99_ms:>7.1f}{kept:>6.2f}{window.rate:>9.2f}{window.failed:>7}"
+                quiet_total = sum(quiet for quiet, _ in pairs)
+                kept = sum(sold for _, sold in pairs) / quiet_total if quiet_total else 0.0
+                rate = sum(w.placed for w in windows[-args.rounds :]) / sum(w.seconds for w in windows[-args.rounds :])
+                failed = sum(w.failed for w in windows[-args.rounds :])
+                selling_rps = sum(sold for _, sold in pairs) / len(pairs)
+                line += f" |{selling_rps:>8.0f}{sold.p99_ms:>7.1f}{kept:>6.2f}{rate:>9.2f}{failed:>7}"
+                if args.rounds > 1:
+                    each = [sold / quiet for quiet, sold in pairs if quiet]
+                    line += f"  {min(each):.2f}-{max(each):.2f}"
             print(line.rstrip(), flush=True)
 
         if load:
