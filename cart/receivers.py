@@ -1,6 +1,7 @@
 from django.contrib import messages
 
-from cart.services import forget_deleted_item, merge_session_cart
+from cart.selectors import CartOwner, personal_cart
+from cart.services import empty_cart, forget_deleted_item, merge_session_cart
 
 
 def merge_cart_on_login(sender, request, user, **kwargs) -> None:
@@ -14,3 +15,13 @@ def merge_cart_on_login(sender, request, user, **kwargs) -> None:
 def item_deleted(sender, instance, **kwargs) -> None:
     """Deleting an item deletes the cart lines that hold it (a cascade): those carts' pages and badges change."""
     forget_deleted_item(item_id=instance.pk)
+
+
+def export_cart(sender, user, **kwargs) -> dict:
+    """The user's cart for `accounts.selectors.export_personal_data` (GDPR)."""
+    return {"cart": personal_cart(user=user)}
+
+
+def empty_cart_of_erased_person(sender, user, **kwargs) -> None:
+    """An erased user's stored cart is emptied (GDPR)."""
+    empty_cart(owner=CartOwner(user=user))

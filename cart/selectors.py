@@ -160,3 +160,20 @@ def cart_breakdown(*, cart: CartSummary, country: str | None = None) -> tuple[Br
         return price(lines=lines, country=country, code=cart.discount_code), ""
     except DiscountRefused as refusal:
         return price(lines=lines, country=country), refusal.message
+
+
+def personal_cart(*, user) -> dict:
+    """The user's stored cart as JSON-ready data for the GDPR export."""
+    cart = cart_for_user(user=user)
+    return {
+        "discount_code": cart.discount_code,
+        "lines": [
+            {
+                "sku": line.item.sku,
+                "title": line.item.title,
+                "quantity": line.quantity,
+                "unit_price_minor": line.unit_price_minor,
+            }
+            for line in cart.lines
+        ],
+    }

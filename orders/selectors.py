@@ -7,12 +7,12 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Count, F, Max, Prefetch, QuerySet, Sum
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from cart.selectors import CartSummary
 from catalog.selectors import held_by_orders
-from orders.models import BUYER_VISIBLE, Order, OrderEvent, OrderLine, OrderStatus
+from orders.models import BUYER_VISIBLE, Order, OrderEvent, OrderLine, OrderStatus, Refund
 from pricing.exceptions import PricingError
 from pricing.selectors import Breakdown, price
 
@@ -327,3 +327,55 @@ def held_mismatches(*, item_ids=None) -> list[HeldMismatch]:
         ),
         key=lambda mismatch: (mismatch.order_number, str(mismatch.item_id)),
     )
+
+
+# The personal data of accounts (GDPR): what `personal_orders` exports, and what `orders.services.anonymise_orders`
+# keeps. Order fields that are the shop's own bookkeeping, not the buyer's data:
+_ORDER_FIELDS_NOT_EXPORTED = {"id", "buyer", "checkout_token", "needs_attention", "attention_reason"}
+_LINE_FIELDS_NOT_EXPORTED = {"id", "order", "item", "seller"}
+
+
+def _jsonable(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _row(instance, *, skip: set[str]) -> dict:
+    return {
+        field.name: _jsonable(field.value_from_object(instance))
+        for field in instance._meta.concrete_fields
+        if field.name not in skip
+    }
+
+
+def orders_of_person(*, user, emails: list[str]) -> QuerySet[Order]:
+    """The user's orders, and the guest orders placed under an address the user proved they own, oldest first."""
+    mine = Q(buyer_id=user.pk)
+    for email in emails:
+        mine |= Q(buyer__isnull=True, email__iexact=email)
+    return Order.objects.filter(mine).order_by("created_at", "pk")
+
+
+def personal_orders(*, user, emails: list[str]) -> list[dict]:
+    """The person's orders with lines, payment state and refunds, as JSON-ready data for the GDPR export (one query
+    each for orders, lines and refunds, however many orders)."""
+    orders = list(orders_of_person(user=user, emails=emails))
+    order_ids = [order.pk for order in orders]
+    lines, refunds = defaultdict(list), defaultdict(list)
+    for line in OrderLine.objects.filter(order_id__in=order_ids).order_by("title", "pk"):
+        lines[line.order_id].append(_row(line, skip=_LINE_FIELDS_NOT_EXPORTED))
+    for refund in Refund.objects.filter(order_id__in=order_ids).order_by("created_at", "pk"):
+        refunds[refund.order_id].append(
+            {
+                "amount_minor": refund.amount_minor,
+                "status": refund.status,
+                "created_at": _jsonable(refund.created_at),
+                "completed_at": _jsonable(refund.completed_at),
+            }
+        )
+    exported = []
+    for order in orders:
+        row = _row(order, skip=_ORDER_FIELDS_NOT_EXPORTED)
+        row["payment"] = {"paid": order.paid_at is not None, "paid_at": row["paid_at"], "refunds": refunds[order.pk]}
+        row["lines"] = lines[order.pk]
+        exported.append(row)
+    return exported

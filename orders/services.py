@@ -61,6 +61,7 @@ from orders.selectors import (
     cart_fingerprint,
     held_mismatches,
     order_lines,
+    orders_of_person,
 )
 from orders.signals import order_paid, order_placed, order_status_changed, refund_requested
 from pricing.selectors import Breakdown, price
@@ -897,3 +898,26 @@ def _check_item_stock(*, item_id: object, repair: bool, actor) -> StockCheck:
                 fixed = f"stock {mismatch.stock} set to its ledger {mismatch.ledger}"
                 report.repaired.append(f"item {mismatch.sku}: {fixed}")
     return report
+
+
+# What an erased buyer's orders keep for the accounts: number, dates, status, amounts, VAT, lines, refunds and the
+# destination country (the VAT rate depends on it). These lose the person.
+_ORDER_ADDRESS_FIELDS = ("shipping_name", "shipping_line1", "shipping_line2", "shipping_postal_code", "shipping_city")
+
+
+@unit_of_work
+def anonymise_orders(*, user, emails: list[str], placeholder: str) -> None:
+    """An erased person's orders (`orders_of_person`) stay for the accounts with the buyer anonymised: their email
+    becomes `placeholder` and the shipping address is blanked but for the country. On their timelines, the address
+    emails went to and the user's own name as the actor go too (the events stay)."""
+    orders = orders_of_person(user=user, emails=emails)
+    order_ids = list(orders.values_list("pk", flat=True))
+    orders.update(email=placeholder, updated_at=timezone.now(), **dict.fromkeys(_ORDER_ADDRESS_FIELDS, ""))
+    for event in OrderEvent.objects.filter(order_id__in=order_ids):
+        changes = {}
+        if "to" in event.data:
+            changes["data"] = {**event.data, "to": [placeholder]}
+        if event.actor_id == user.pk and event.actor_name:
+            changes["actor_name"] = ""
+        if changes:
+            OrderEvent.objects.filter(pk=event.pk).update(**changes)
