@@ -79,6 +79,7 @@ def _store_quantity(owner: CartOwner, item: Item, quantity: int, line: CartLine 
             try:
                 if cart_id is None:
                     cart_id = Cart.objects.create(user_id=owner.user.pk).pk
+                    checkpoint("add_to_cart.cart_created")
                 CartLine.objects.create(cart_id=cart_id, item=item, quantity=quantity)
             except IntegrityError as error:  # the same cart or line created meanwhile: run the unit again
                 raise TransientError("cart line created meanwhile") from error

@@ -76,9 +76,14 @@ def _stock_moved(*, item_id: object, delta: int, after: int | None = None) -> No
     category only when what catalog pages show of it changed (`stock_label`: in stock, only N left, out of stock)."""
     if after is None:
         after = _current_stock(item_id) or 0
-    label_changed = stock_label(after) != stock_label(after - delta)
-    category_ids = Item.objects.filter(pk=item_id).values_list("category_id", flat=True) if label_changed else ()
+    changed = _label_changed(after=after, delta=delta)
+    category_ids = Item.objects.filter(pk=item_id).values_list("category_id", flat=True) if changed else ()
     catalog_changed(category_ids=list(category_ids), stock=True)
+
+
+def _label_changed(*, after: int, delta: int) -> bool:
+    """Whether a move of `delta` that left `after` units changed what catalog pages show of the item."""
+    return stock_label(after) != stock_label(after - delta)
 
 
 def _record_move(
@@ -152,7 +157,7 @@ def reserve_stocks(*, quantities: dict, order_number: str = "") -> list:
         )
         after = Item.objects.filter(pk__in=list(taken)).values_list("pk", "stock", "category_id")
         category_ids = [
-            category_id for pk, stock, category_id in after if stock_label(stock) != stock_label(stock + taken[pk])
+            category_id for pk, stock, category_id in after if _label_changed(after=stock, delta=-taken[pk])
         ]
         catalog_changed(category_ids=category_ids, stock=True)
     return short

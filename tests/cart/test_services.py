@@ -101,3 +101,22 @@ def test_merge_adds_caps_at_stock_and_drops_unsellable_items_with_a_notice_each(
     assert sum("was not added to your cart" in notice for notice in notices) == 2
     assert "cart" not in session
     assert merge_session_cart(user=user, session=session) == []
+
+
+def test_a_crash_between_making_the_cart_and_its_line_leaves_no_cart(make_item, monkeypatch):
+    from cart.models import Cart, CartLine
+    from shop import db as unit
+
+    user, item = UserFactory(), make_item(stock=3)
+
+    def crash() -> None:
+        raise RuntimeError("the process dies here")
+
+    monkeypatch.setitem(unit.FAULTS, "add_to_cart.cart_created", crash)
+    with pytest.raises(RuntimeError):
+        add_to_cart(owner=CartOwner(user=user), item_id=item.pk, quantity=2)
+    assert not Cart.objects.filter(user=user).exists() and not CartLine.objects.exists()
+
+    monkeypatch.delitem(unit.FAULTS, "add_to_cart.cart_created")  # the shopper tries again
+    assert add_to_cart(owner=CartOwner(user=user), item_id=item.pk, quantity=2) == 2
+    assert [line.quantity for line in cart_for_user(user=user).lines] == [2]
