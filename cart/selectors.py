@@ -99,15 +99,25 @@ def session_quantities(*, session: SessionBase) -> dict[str, int]:
     return {str(pk): qty for pk, qty in raw.items() if isinstance(qty, int) and qty > 0}
 
 
-def cart_for_user(*, user) -> CartSummary:
-    """A signed-in user's stored cart, with current prices and stock, in one query however many lines."""
-    lines = list(
+def stored_lines(*, user) -> list[CartLine]:
+    """A signed-in user's stored cart lines, oldest first, with their items, the items' categories and the cart: one
+    query however many lines."""
+    return list(
         CartLine.objects.filter(cart__user_id=user.pk).select_related("item__category", "cart").order_by("added_at")
     )
+
+
+def summary_of(lines: list[CartLine]) -> CartSummary:
+    """The cart that `stored_lines` read (or a unit of work that wrote them holds)."""
     return CartSummary(
         lines=[CartLineView(item=line.item, quantity=line.quantity) for line in lines],
         discount_code=lines[0].cart.discount_code if lines else "",
     )
+
+
+def cart_for_user(*, user) -> CartSummary:
+    """A signed-in user's stored cart, with current prices and stock, in one query however many lines."""
+    return summary_of(stored_lines(user=user))
 
 
 def cart_for_session(*, session: SessionBase) -> CartSummary:

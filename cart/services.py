@@ -4,13 +4,27 @@ Every change to a stored cart ends with `_stored_cart_changed`, which replaces t
 pages and badges are keyed by it (`cart.selectors.cart_version`).
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import IntegrityError
 from django.utils import timezone
 
 from cart.exceptions import CartIsEmpty, InvalidQuantity, ItemUnavailable, NotEnoughStock
 from cart.models import Cart, CartLine
-from cart.selectors import DISCOUNT_SESSION_KEY, SESSION_KEY, CartOwner, cart_for, cart_version_key, session_quantities
+from cart.selectors import (
+    DISCOUNT_SESSION_KEY,
+    SESSION_KEY,
+    CartOwner,
+    CartSummary,
+    cart_for,
+    cart_for_session,
+    cart_version_key,
+    session_quantities,
+    stored_lines,
+    summary_of,
+)
 from catalog.models import Item
 from catalog.selectors import items_by_ids, sellable_item
 from pricing.selectors import Breakdown, price
@@ -44,18 +58,6 @@ def _check_stock(item: Item, quantity: int) -> None:
         )
 
 
-def _stored_line(owner: CartOwner, item: Item) -> CartLine | None:
-    return unique_row(CartLine.objects.filter(cart__user_id=owner.user.pk, item_id=item.pk).only("pk", "quantity"))
-
-
-def _current_quantity(owner: CartOwner, item: Item) -> tuple[int, CartLine | None]:
-    """How many units of the item the cart holds, and (stored carts) its line."""
-    if owner.is_stored:
-        line = _stored_line(owner, item)
-        return (line.quantity if line else 0), line
-    return session_quantities(session=owner.session).get(str(item.pk), 0), None
-
-
 def _stored_cart_changed(user_id: object) -> None:
     if settings.CACHE_IS_SHARED:
         key = cart_version_key(user_id=user_id)
@@ -69,57 +71,76 @@ def forget_deleted_item(*, item_id: object) -> None:
         _stored_cart_changed(user_id)
 
 
-def _store_quantity(owner: CartOwner, item: Item, quantity: int, line: CartLine | None) -> None:
-    """Writes the line's new quantity: `line` is the stored cart's line read in this unit, None when it has none."""
+@dataclass(frozen=True)
+class CartChange:
+    quantity: int  # the line's new quantity
+    cart: CartSummary  # the whole cart as the unit of work left it: the caller needs no second read
+
+
+def _change_line(owner: CartOwner, item_id: object, new_quantity: Callable[[int], int]) -> CartChange:
+    """Sets the owner's line of an active item to `new_quantity(units held now)`, checked against its stock."""
     if owner.is_stored:
-        if line is not None:
-            CartLine.objects.filter(pk=line.pk).update(quantity=quantity)
-        else:
-            cart_id = unique_row(Cart.objects.filter(user_id=owner.user.pk).values_list("pk", flat=True))
-            try:
-                if cart_id is None:
-                    cart_id = Cart.objects.create(user_id=owner.user.pk).pk
-                    checkpoint("add_to_cart.cart_created")
-                CartLine.objects.create(cart_id=cart_id, item=item, quantity=quantity)
-            except IntegrityError as error:  # the same cart or line created meanwhile: run the unit again
-                raise TransientError("cart line created meanwhile") from error
-        _stored_cart_changed(owner.user.pk)
-    else:
-        quantities = session_quantities(session=owner.session)
-        quantities[str(item.pk)] = quantity
-        owner.session[SESSION_KEY] = quantities
-
-
-@unit_of_work
-def add_to_cart(*, owner: CartOwner, item_id: object, quantity: object = 1) -> int:
-    """Adds units of an active item; the line never exceeds stock. Returns the line's new quantity.
-
-    Raises: InvalidQuantity, ItemUnavailable, NotEnoughStock (the cart is then unchanged).
-    """
-    quantity = _validate_quantity(quantity)
+        return _change_stored_line(owner.user, item_id, new_quantity)
     item = _sellable_item(item_id)
-    held, line = _current_quantity(owner, item)
-    new_quantity = held + quantity
-    _validate_quantity(new_quantity)
-    _check_stock(item, new_quantity)
-    _store_quantity(owner, item, new_quantity, line)
-    return new_quantity
-
-
-@unit_of_work
-def set_quantity(*, owner: CartOwner, item_id: object, quantity: object) -> int:
-    """Sets a line's quantity (1..stock); the item must already be in the cart.
-
-    Raises: InvalidQuantity, ItemUnavailable, NotEnoughStock (the cart is then unchanged).
-    """
-    quantity = _validate_quantity(quantity)
-    item = _sellable_item(item_id)
-    held, line = _current_quantity(owner, item)
-    if not held:
-        raise ItemUnavailable("That item is not in your cart.")
+    quantities = session_quantities(session=owner.session)
+    quantity = _validate_quantity(new_quantity(quantities.get(str(item.pk), 0)))
     _check_stock(item, quantity)
-    _store_quantity(owner, item, quantity, line)
-    return quantity
+    quantities[str(item.pk)] = quantity
+    owner.session[SESSION_KEY] = quantities
+    return CartChange(quantity=quantity, cart=cart_for_session(session=owner.session))
+
+
+def _change_stored_line(user, item_id: object, new_quantity: Callable[[int], int]) -> CartChange:
+    """The stored cart is read once, with its items: the line, its item when the cart holds it, and the answer."""
+    lines = stored_lines(user=user)
+    by_item = {str(line.item_id): line for line in lines}
+    line = by_item.get(str(item_id))
+    item = line.item if line is not None else _sellable_item(item_id)
+    if not item.is_active:
+        raise ItemUnavailable()
+    line = by_item.get(str(item.pk))  # the id as sent may be spelled otherwise
+    quantity = _validate_quantity(new_quantity(line.quantity if line is not None else 0))
+    _check_stock(item, quantity)
+    if line is not None:
+        CartLine.objects.filter(pk=line.pk).update(quantity=quantity)
+        line.quantity = quantity
+    else:
+        cart = lines[0].cart if lines else unique_row(Cart.objects.filter(user_id=user.pk).only("pk", "discount_code"))
+        try:
+            if cart is None:
+                cart = Cart.objects.create(user_id=user.pk)
+                checkpoint("add_to_cart.cart_created")
+            lines.append(CartLine.objects.create(cart=cart, item=item, quantity=quantity))
+        except IntegrityError as error:  # the same cart or line created meanwhile: run the unit again
+            raise TransientError("cart line created meanwhile") from error
+    _stored_cart_changed(user.pk)
+    return CartChange(quantity=quantity, cart=summary_of(lines))
+
+
+@unit_of_work
+def add_to_cart(*, owner: CartOwner, item_id: object, quantity: object = 1) -> CartChange:
+    """Adds units of an active item; the line never exceeds stock. Returns the line's new quantity and the cart.
+
+    Raises: InvalidQuantity, ItemUnavailable, NotEnoughStock (the cart is then unchanged).
+    """
+    quantity = _validate_quantity(quantity)
+    return _change_line(owner, item_id, lambda held: held + quantity)
+
+
+@unit_of_work
+def set_quantity(*, owner: CartOwner, item_id: object, quantity: object) -> CartChange:
+    """Sets a line's quantity (1..stock); the item must already be in the cart. Returns it and the cart.
+
+    Raises: InvalidQuantity, ItemUnavailable, NotEnoughStock (the cart is then unchanged).
+    """
+    quantity = _validate_quantity(quantity)
+
+    def held_already(held: int) -> int:
+        if not held:
+            raise ItemUnavailable("That item is not in your cart.")
+        return quantity
+
+    return _change_line(owner, item_id, held_already)
 
 
 @unit_of_work

@@ -63,13 +63,13 @@ def cart_add_view(request):
         _report_invalid(request, form)
         return _back(request)
     try:
-        in_cart = add_to_cart(
+        change = add_to_cart(
             owner=owner_for(request), item_id=form.cleaned_data["item"], quantity=form.cleaned_data["quantity"]
         )
     except ShopError as err:
         messages.error(request, str(err))
     else:
-        messages.success(request, f"Added to your cart; it now holds {in_cart} of this item.")
+        messages.success(request, f"Added to your cart; it now holds {change.quantity} of this item.")
     return _back(request)
 
 

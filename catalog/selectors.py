@@ -115,9 +115,9 @@ def items_by_ids(*, ids) -> dict[str, Item]:
 
 
 def sellable_item(*, item_id: object) -> Item | None:
-    """The active item with this id, or None (unknown, inactive or malformed id)."""
+    """The active item with this id (with its category: carts price it), or None (unknown, inactive or malformed id)."""
     pks = _valid_pks([item_id]) if item_id not in (None, "") else []
-    return unique_row(visible_items().filter(pk=pks[0])) if pks else None
+    return unique_row(visible_items().filter(pk=pks[0]).select_related("category")) if pks else None
 
 
 def item_by_slug(*, slug: str) -> Item | None:

@@ -78,8 +78,9 @@ def _breakdown_fields(cart: CartSummary, country: str | None) -> dict:
     }
 
 
-def _cart_response(owner: CartOwner, *, country: str | None = None) -> Response:
-    cart = cart_for(owner=owner)
+def _cart_response(owner: CartOwner, *, cart: CartSummary | None = None, country: str | None = None) -> Response:
+    """The cart as JSON: `cart` as a write just left it, else read now."""
+    cart = cart if cart is not None else cart_for(owner=owner)
     body = {
         "user": str(owner.user.pk),
         "lines": cart.lines,
@@ -117,8 +118,8 @@ class CartAddApi(ShopApi):
         owner = _owner(request, user_id)
         data = CartAddInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        add_to_cart(owner=owner, item_id=data.validated_data["item"], quantity=data.validated_data["quantity"])
-        return _cart_response(owner)
+        change = add_to_cart(owner=owner, item_id=data.validated_data["item"], quantity=data.validated_data["quantity"])
+        return _cart_response(owner, cart=change.cart)
 
 
 class CartLineApi(ShopApi):
@@ -133,8 +134,8 @@ class CartLineApi(ShopApi):
         owner = _owner(request, user_id)
         data = CartQuantityInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        set_quantity(owner=owner, item_id=item_id, quantity=data.validated_data["quantity"])
-        return _cart_response(owner)
+        change = set_quantity(owner=owner, item_id=item_id, quantity=data.validated_data["quantity"])
+        return _cart_response(owner, cart=change.cart)
 
     @extend_schema(tags=CARTS, parameters=[USER_ID, ITEM_ID], responses={200: CartOutputSerializer, **errors(401, 404)})
     def delete(self, request, user_id: str, item_id: str):

@@ -116,3 +116,36 @@ def test_an_item_added_over_the_api_is_in_the_web_cart(people, item, client):
     assert page.status_code == 200
     assert item.title in page.content.decode()
     assert [(line.item.pk, line.quantity) for line in page.context["cart"].lines] == [(item.pk, 3)]
+
+
+def test_an_add_or_a_change_answers_with_the_cart_a_fresh_read_shows(people, item):
+    """The add and the change answer from the rows their unit of work read and wrote: the same JSON as a GET after."""
+    from pricing.models import DiscountCode
+
+    DiscountCode.objects.create(code="TEN", kind="percent", value=10)
+    api, cart = people.client("buyer"), f"/api/carts/{people.buyer.pk}"
+    other = ItemFactory(stock=9, price_minor=300)
+    answers = [api.post(f"{cart}/add", {"item": str(other.pk), "quantity": 2}, format="json")]
+    assert api.post(f"{cart}/discount", {"code": "TEN"}, format="json").status_code == 200
+    answers.append(api.post(f"{cart}/add", {"item": str(item.pk), "quantity": 1}, format="json"))  # a new line
+    answers.append(api.post(f"{cart}/add", {"item": str(item.pk), "quantity": 2}, format="json"))  # the same line
+    answers.append(api.put(f"{cart}/{other.pk}", {"quantity": 4}, format="json"))
+    for answer in answers:
+        assert answer.status_code == 200, answer.content
+    final = api.get(cart).json()
+    assert answers[-1].json() == final
+    assert [(line["item"], line["quantity"]) for line in final["lines"]] == [(str(other.pk), 4), (str(item.pk), 3)]
+    assert final["discount"] == {"code": "TEN", "amount": 120 + 375}
+    assert [line["quantity"] for line in answers[2].json()["lines"]] == [2, 3]
+
+
+def test_an_add_reads_the_cart_once(people, item, django_assert_max_num_queries):
+    """The JWT's user, the cart with its items, the item (a new line only), the write: the answer reads no line again.
+    (Plus the transaction's own statements, and on MongoDB the prices' rates and shipping methods.)"""
+    api, cart = people.client("buyer"), f"/api/carts/{people.buyer.pk}"
+    api.post(f"{cart}/add", {"item": str(ItemFactory(stock=9).pk), "quantity": 1}, format="json")
+    with django_assert_max_num_queries(8) as queries:
+        answer = api.post(f"{cart}/add", {"item": str(item.pk), "quantity": 1}, format="json")
+    assert answer.status_code == 200 and len(answer.json()["lines"]) == 2
+    line_reads = [sql for query in queries if "cart_cartline" in (sql := query["sql"]) and "SERT" not in sql.upper()]
+    assert len(line_reads) == 1, line_reads

@@ -21,7 +21,9 @@ def test_adds_of_one_item_at_once_to_a_new_cart_make_one_line_holding_them_all(c
     user = UserFactory()  # no cart row yet: every add may try to create it, and its line
 
     def add() -> int:
-        return add_to_cart(owner=CartOwner(user=user), item_id=item.pk, quantity=1)
+        change = add_to_cart(owner=CartOwner(user=user), item_id=item.pk, quantity=1)
+        assert change.cart.count == change.quantity  # the answer is the cart this add left
+        return change.quantity
 
     outcomes = race(*[add] * ADDS)
 
@@ -35,7 +37,9 @@ def test_adds_of_different_items_at_once_keep_every_line(concurrent_db):
     items = [ItemFactory(stock=5) for _ in range(ADDS)]
     user = UserFactory()
 
-    outcomes = race(*[lambda item=item: add_to_cart(owner=CartOwner(user=user), item_id=item.pk) for item in items])
+    outcomes = race(
+        *[lambda item=item: add_to_cart(owner=CartOwner(user=user), item_id=item.pk).quantity for item in items]
+    )
 
     assert outcomes == ["1"] * ADDS
     assert Cart.objects.filter(user=user).count() == 1

@@ -42,10 +42,10 @@ def test_stored_cart_adds_sets_removes_and_empties_with_current_prices(make_item
     user = UserFactory()
     owner = CartOwner(user=user)
     pan, wok = make_item(price_minor=1000, stock=5), make_item(price_minor=250, stock=5)
-    assert add_to_cart(owner=owner, item_id=pan.pk) == 1
-    assert add_to_cart(owner=owner, item_id=pan.pk, quantity=2) == 3
+    assert add_to_cart(owner=owner, item_id=pan.pk).quantity == 1
+    assert add_to_cart(owner=owner, item_id=pan.pk, quantity=2).quantity == 3
     add_to_cart(owner=owner, item_id=wok.pk, quantity=4)
-    assert set_quantity(owner=owner, item_id=wok.pk, quantity=2) == 2
+    assert set_quantity(owner=owner, item_id=wok.pk, quantity=2).quantity == 2
     update_items(item_ids=[pan.pk], price_minor=1200)
 
     cart = cart_for_user(user=user)
@@ -118,5 +118,5 @@ def test_a_crash_between_making_the_cart_and_its_line_leaves_no_cart(make_item, 
     assert not Cart.objects.filter(user=user).exists() and not CartLine.objects.exists()
 
     monkeypatch.delitem(unit.FAULTS, "add_to_cart.cart_created")  # the shopper tries again
-    assert add_to_cart(owner=CartOwner(user=user), item_id=item.pk, quantity=2) == 2
+    assert add_to_cart(owner=CartOwner(user=user), item_id=item.pk, quantity=2).quantity == 2
     assert [line.quantity for line in cart_for_user(user=user).lines] == [2]
