@@ -111,11 +111,9 @@ def order_lines(*, order: Order) -> list[OrderLine]:
 
 def order_timeline(*, order: Order, for_buyer: bool = False) -> list[OrderEvent]:
     """The order's events, oldest first; `for_buyer`: only those the buyer may see (`orders.models.BUYER_VISIBLE`;
-    show their `buyer_data`, never `actor_name`)."""
-    events = OrderEvent.objects.filter(order_id=order.pk)
-    if for_buyer:
-        events = events.filter(kind__in=list(BUYER_VISIBLE))
-    return list(events.order_by("created_at", "pk"))
+    show their `buyer_data`, never `actor_name`). One query, none when `order.events` was prefetched (or kept by the
+    unit of work that placed the order)."""
+    return [event for event in order.events.all() if not for_buyer or event.kind in BUYER_VISIBLE]
 
 
 def stale_pending_orders(*, older_than: timedelta, now: datetime | None = None) -> QuerySet[Order]:

@@ -66,7 +66,7 @@ from orders.selectors import (
 from orders.signals import order_paid, order_placed, order_status_changed, refund_requested
 from pricing.selectors import Breakdown, price
 from pricing.services import redeem_code, release_code
-from shop.db import TransientError, checkpoint, unique_row, unit_of_work
+from shop.db import TransientError, checkpoint, keep_written, unique_row, unit_of_work
 from shop.exceptions import ShopError
 from shop.mail import deliver_email, message_to_dict
 from shop.models import OutboxMessage
@@ -214,7 +214,8 @@ def _insert_order(
 
 
 def _insert_lines(*, order: Order, breakdown: Breakdown) -> None:
-    OrderLine.objects.bulk_create(
+    """Inserts the order's lines, and keeps them on `order` (`order.lines.all()` needs no query)."""
+    lines = OrderLine.objects.bulk_create(
         [
             OrderLine(
                 order=order,
@@ -232,6 +233,7 @@ def _insert_lines(*, order: Order, breakdown: Breakdown) -> None:
             for line in breakdown.lines
         ]
     )
+    keep_written(order, "lines", lines)
 
 
 @unit_of_work
@@ -308,7 +310,8 @@ def place_order(
     _insert_lines(order=order, breakdown=breakdown)
     checkpoint("place_order.lines_inserted")
     empty_cart(owner=owner)
-    record_event(order=order, kind=OrderEventKind.PLACED, actor=buyer, total_minor=order.total_minor)
+    placed = record_event(order=order, kind=OrderEventKind.PLACED, actor=buyer, total_minor=order.total_minor)
+    keep_written(order, "events", [placed])  # its whole timeline so far: the answer reads none of it back
     if buyer is None:
         _send_guest_email(order)
     order_placed.send(sender=Order, order=order)

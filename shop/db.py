@@ -218,6 +218,22 @@ def checkpoint(name: str) -> None:
         fault()
 
 
+def keep_written(instance: Model, relation: str, rows: list[Model]) -> None:
+    """Hands `instance` the rows of its reverse relation `relation` that the caller just created, *all* of them (a
+    new parent's children), as `prefetch_related` would have read them: `instance.<relation>.all()` then answers
+    from memory, and `prefetch_related_objects` skips it. The rows are kept in the relation's model ordering."""
+    manager = getattr(instance, relation)
+    ordering = manager.model._meta.ordering
+    if any(not isinstance(field, str) or field.startswith("-") or "__" in field for field in ordering):
+        raise ValueError(f"keep_written sorts by plain ascending fields only, not {ordering}")
+    queryset = manager.all()  # builds the relation's queryset; runs no query
+    queryset._result_cache = sorted(rows, key=lambda row: tuple(getattr(row, field) for field in ordering))
+    queryset._prefetch_done = True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache[manager.field.remote_field.cache_name] = queryset
+
+
 def unique_row(queryset: QuerySet[M]) -> M | None:
     """The one row a lookup on a unique field (or the primary key) names, or None: `.first()` without the ordering
     it adds, which costs about a tenth of such a query's time in Django, on the hot paths of an order."""

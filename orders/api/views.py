@@ -52,7 +52,8 @@ def order_for_caller(request, order_id: str) -> Order:
 
 
 def _render(order: Order) -> dict:
-    prefetch_related_objects([order], "lines")  # read once: the lines and the VAT per rate both show them
+    # Read once (the lines and the VAT per rate both show them); an order just placed holds both already.
+    prefetch_related_objects([order], "lines", "events")
     return ORDER_JSON(order)
 
 
@@ -112,7 +113,7 @@ class OrderUserListApi(ShopApi):
             pass
         else:
             raise Http404("No such user.")
-        orders = orders_for_buyer(buyer=buyer).prefetch_related("lines")
+        orders = orders_for_buyer(buyer=buyer).prefetch_related("lines", "events")
         return paginate(view=self, request=request, queryset=orders, serializer_class=OrderOutputSerializer)
 
 

@@ -1,3 +1,6 @@
+import json
+import re
+
 import pytest
 
 from cart.selectors import cart_for_user
@@ -36,6 +39,32 @@ def test_placing_an_order_uses_the_cart_reserves_stock_and_shows_in_the_web_hist
     assert body["number"] in client.get("/orders/").content.decode()
     client.force_login(admin_user)
     assert body["number"] in client.get("/admin/orders/order/").content.decode()
+
+
+def _to_milliseconds(body: dict) -> str:
+    """MongoDB keeps times to the millisecond; the answer to a write shows the microseconds it wrote."""
+    return re.sub(r"(\.\d{3})\d{3}Z", r"\1000Z", json.dumps(body, sort_keys=True))
+
+
+def test_a_placed_order_answers_with_what_a_fresh_read_shows_without_reading_its_lines_or_timeline(
+    people, item, django_assert_max_num_queries
+):
+    """The unit that placed the order keeps its lines and its first event: the answer is built from them."""
+    from tests.factories import ItemFactory
+
+    fill_cart(people.buyer, (ItemFactory(title="Zither", stock=5, price_minor=900), 1), (item, 2))
+    fill_cart(people.buyer, (ItemFactory(title="Accordion", stock=5, price_minor=300), 3))
+    api = people.client("buyer")
+    with django_assert_max_num_queries(60) as queries:
+        placed = api.post("/api/orders", {"shipping_address": ADDRESS}, format="json")
+    assert placed.status_code == 201
+    for table in ("orders_orderline", "orders_orderevent"):  # written (INSERT, insert_many), never read back
+        reads = [sql for query in queries if table in (sql := query["sql"]) and not re.search("INSERT|insert_", sql)]
+        assert not reads, reads
+    shown = api.get(f"/api/orders/{placed.json()['id']}").json()
+    assert _to_milliseconds(placed.json()) == _to_milliseconds(shown)
+    assert [line["title"] for line in shown["lines"]] == ["Accordion", item.title, "Zither"]
+    assert [event["kind"] for event in shown["timeline"]] == ["placed"]
 
 
 def test_placing_an_order_with_an_empty_cart_answers_409(people):
