@@ -8,7 +8,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from audit.models import Action
-from audit.services import audited_fields, is_audited, json_value, record_instance_change, snapshot
+from audit.services import audited_fields, is_audited, json_value, record_change, record_instance_change, snapshot
+from shop.models import OutboxStatus
+from shop.outbox import messages_retried
 
 _BEFORE = "_audit_before"  # the stored values read by pre_save, kept on the instance until post_save
 _M2M_BEFORE = "_audit_m2m_before"
@@ -83,7 +85,21 @@ def m2m_receiver(field_name: str):
     return receiver
 
 
+def outbox_retried(sender, retried, **kwargs) -> None:
+    """Staff put failed outbox messages back in the queue (`shop.outbox.retry_failed`, a `QuerySet.update()`)."""
+    for pk, topic, attempts in retried:
+        record_change(
+            action=Action.UPDATE,
+            model=sender,
+            object_id=pk,
+            object_repr=topic,
+            before={"status": OutboxStatus.FAILED, "attempts": attempts},
+            after={"status": OutboxStatus.PENDING, "attempts": 0},
+        )
+
+
 def connect() -> None:
+    messages_retried.connect(outbox_retried, dispatch_uid="audit.outbox.retried")
     for model in audited_models():
         uid = f"audit.{model._meta.label_lower}"
         pre_save.connect(before_save, sender=model, dispatch_uid=f"{uid}.pre_save")

@@ -22,9 +22,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 
-from shop.db import on_commit
+from shop.db import on_commit, unit_of_work
 from shop.models import OutboxMessage, OutboxStatus
 from shop.queue import HUEY, fresh_connections
 
@@ -137,14 +138,27 @@ def sweep(*, limit: int = 500) -> dict[str, int]:
     return outcomes
 
 
+# Sent inside a staff retry's transaction with `retried=[(message id, topic, attempts before)]`: the audit trail
+# records who put the messages back (audit sits above shop, so it listens rather than being called).
+messages_retried = Signal()
+
+
+@unit_of_work
 def retry_failed(*, message_ids: list) -> int:
     """Staff put failed messages back in the queue (after fixing what made them fail). Returns how many."""
-    ids = list(message_ids)
-    count = OutboxMessage.objects.filter(pk__in=ids, status=OutboxStatus.FAILED).update(
+    failed = list(
+        OutboxMessage.objects.filter(pk__in=list(message_ids), status=OutboxStatus.FAILED).values_list(
+            "pk", "topic", "attempts"
+        )
+    )
+    if not failed:
+        return 0
+    count = OutboxMessage.objects.filter(pk__in=[pk for pk, _, _ in failed], status=OutboxStatus.FAILED).update(
         status=OutboxStatus.PENDING, attempts=0, available_at=timezone.now()
     )
-    for message_id in ids:
-        push(message_id=str(message_id))
+    messages_retried.send(sender=OutboxMessage, retried=failed)
+    for pk, _, _ in failed:
+        on_commit(lambda pk=pk: push(message_id=str(pk)))
     return count
 
 

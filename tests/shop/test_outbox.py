@@ -10,6 +10,7 @@ from django.core.mail import send_mail
 from django.db import connection
 from django.utils import timezone
 
+from audit.models import AuditEntry
 from orders.models import Order, OrderStatus
 from payments.services import pay_demo_session, start_payment
 from shop import db as unit
@@ -221,6 +222,9 @@ def test_staff_see_failed_messages_in_the_admin_and_retry_them(client, staff, sm
     assert "1 failed message(s) queued again." in response.content.decode()
     message.refresh_from_db()
     assert message.status == OutboxStatus.DONE and len(mail.outbox) == 1
+    [entry] = AuditEntry.objects.filter(model="shop.outboxmessage", object_id=str(message.pk))
+    assert (entry.actor, entry.action, entry.source, entry.object_repr) == (staff, "update", "admin", "mail.send")
+    assert entry.changes == {"status": ["failed", "pending"], "attempts": [1, 0]}
 
 
 def test_sellers_do_not_see_the_outbox(client, seller):
