@@ -344,3 +344,19 @@ def category_slugs_of(*, codes: list[DiscountCode]) -> dict[str, list[str]]:
     for code_id, category_id in rows:
         slugs.setdefault(str(code_id), []).append(slug_of[category_id])
     return {code_id: sorted(found) for code_id, found in slugs.items()}
+
+
+def personal_redemptions(*, emails: list[str]) -> list[dict]:
+    """The discount codes used under these addresses (the person's, verified), oldest first, JSON-ready for the GDPR
+    export: a redemption keeps the customer's address so that per-customer limits can count it."""
+    addresses = [email.lower() for email in emails]
+    redemptions = DiscountRedemption.objects.filter(email__in=addresses).select_related("code").order_by("created_at")
+    return [
+        {
+            "code": redemption.code.code,
+            "order_number": redemption.order_number,
+            "used_at": redemption.created_at.isoformat(),
+            "given_back_at": redemption.released_at.isoformat() if redemption.released_at else None,
+        }
+        for redemption in redemptions
+    ]

@@ -75,6 +75,13 @@ def release_code(*, order_number: str) -> bool:
 
 
 @unit_of_work
+def anonymise_redemptions(*, emails: list[str], placeholder: str) -> int:
+    """An erased person's uses of discount codes stay (they count against the codes' usage limits) under
+    `placeholder` instead of their addresses; per-customer limits no longer know them. Returns how many."""
+    addresses = [email.lower() for email in emails]
+    return DiscountRedemption.objects.filter(email__in=addresses).update(email=placeholder.lower())
+
+
 def save_discount_code(*, code: DiscountCode, fields: dict, categories: list | None = None) -> DiscountCode:
     """Sets `fields` on a new or stored code and stores it, validated by the model (value range, dates, upper-case,
     unique); `categories` (when given) replaces the categories it is limited to.

@@ -104,3 +104,6 @@ class PersonalDataSerializer(serializers.Serializer):
     social_accounts = serializers.ListField(child=serializers.DictField())
     orders = serializers.ListField(child=serializers.DictField(), help_text="With lines, payment state and refunds.")
     cart = serializers.DictField()
+    discount_codes_used = serializers.ListField(
+        child=serializers.DictField(), help_text="Code, order number, when used, when given back (null: still counted)."
+    )

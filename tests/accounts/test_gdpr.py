@@ -18,6 +18,7 @@ from accounts.services import erased_email
 from cart.selectors import CartOwner, cart_for_user
 from cart.services import add_to_cart
 from orders.models import Order, OrderEvent, OrderLine, Refund
+from pricing.models import DiscountCode, DiscountRedemption
 from tests.api.conftest import client_for
 from tests.factories import PASSWORD, AddressFactory, UserFactory
 
@@ -63,14 +64,20 @@ def ann(make_item):
     OrderEvent.objects.create(order=order, kind="cancelled", actor=user, actor_name="Ann Buyer")
     OrderEvent.objects.create(order=order, kind="email_sent", data={"email": "order_paid", "to": ["ann@example.com"]})
     _order(buyer=None, number="G-1", email="Ann@Example.com")
+    DiscountRedemption.objects.create(code=_code(), order_number="A-1", email="ann@example.com")
     Authenticator.objects.create(user=user, type="totp", data={"secret": "not-exported"})
     return user
+
+
+def _code() -> DiscountCode:
+    return DiscountCode.objects.get_or_create(code="TEN", defaults={"kind": "percent", "value": 10})[0]
 
 
 @pytest.fixture
 def stranger(db):
     user = UserFactory(email="zed@example.com")
     _order(buyer=user, number="Z-1", email="zed@example.com")
+    DiscountRedemption.objects.create(code=_code(), order_number="Z-1", email="zed@example.com")
     return user
 
 
@@ -86,6 +93,7 @@ def _assert_full_export(data: dict) -> None:
     assert "checkout_token" not in paid
     assert data["cart"]["lines"] == [{"sku": "KET-1", "title": "Kettle", "quantity": 2, "unit_price_minor": 1250}]
     assert [authenticator["type"] for authenticator in data["mfa_authenticators"]] == ["totp"]
+    assert [(used["code"], used["order_number"]) for used in data["discount_codes_used"]] == [("TEN", "A-1")]
     assert "not-exported" not in json.dumps(data)
 
 
@@ -155,6 +163,9 @@ def _assert_erased(user, *, orders_kept: int = 2) -> None:
         ("email_sent", "", {"email": "order_paid", "to": [placeholder]}),
     ]
     assert not authenticate(None, email="ann@example.com", password=PASSWORD)
+    redemptions = dict(DiscountRedemption.objects.values_list("order_number", "email"))
+    assert redemptions["A-1"] == placeholder.lower()
+    assert redemptions.get("Z-1", "zed@example.com") == "zed@example.com"  # a stranger's stays theirs
 
 
 def test_a_shopper_deletes_their_account_with_their_password(client, ann, stranger):
@@ -250,3 +261,4 @@ def test_an_erasure_that_dies_midway_leaves_everything_as_it_was(ann, monkeypatc
     assert Order.objects.get(number="A-1").email == "ann@example.com"
     assert Order.objects.get(number="A-1").shipping_line1 == "1 Main Street"
     assert not cart_for_user(user=ann).is_empty
+    assert DiscountRedemption.objects.get(order_number="A-1").email == "ann@example.com"
