@@ -11,6 +11,7 @@ from orders.models import Order
 from orders.services import mark_order_paid
 from pricing.exceptions import DiscountRefused
 from pricing.models import DiscountCode
+from shop.money import format_money
 from tests.orders.helpers import ADDRESS_FORM, fill_cart
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +69,9 @@ def test_an_anonymous_cart_keeps_its_code_into_the_account_at_login(client, user
     DiscountCode.objects.create(code="FREESHIP", kind="free_shipping")
     client.post(reverse("cart:add"), {"item": pan.pk, "quantity": 1})
     client.post(reverse("cart:discount"), {"code": "freeship"})
-    assert "FREESHIP" in client.get(CART).content.decode()
+    page = client.get(CART).content.decode()
+    assert "FREESHIP" in page and "applied" in page
+    assert "&minus;" + format_money(0, "EUR") not in page  # a free-shipping code takes nothing off the goods
 
     client.post(reverse("account_login"), {"login": user.email, "password": "a-Strong-pass-9173"})
     assert cart_for_user(user=user).discount_code == "FREESHIP"
