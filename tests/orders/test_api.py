@@ -163,3 +163,15 @@ def test_pay_gives_the_demo_checkout_url_and_paying_there_marks_the_order_paid(p
     assert client.post(url).status_code == 302
     assert api.get(f"/api/orders/{order.pk}").json()["status"] == "paid"
     assert api.post(f"/api/orders/{order.pk}/pay").status_code == 409
+
+
+def test_a_buyers_order_list_reads_lines_and_timelines_once_for_the_page(people, item, django_assert_max_num_queries):
+    """However many orders the page holds: the caller, the count, the orders, their lines, their events."""
+    for _ in range(4):
+        place(people.buyer, (item, 1))
+    api = people.client("buyer")
+    with django_assert_max_num_queries(5) as queries:
+        listed = api.get(f"/api/orders/user/{people.buyer.pk}")
+    assert listed.status_code == 200 and len(listed.json()["results"]) == 4, listed.content
+    assert all([event["kind"] for event in order["timeline"]] == ["placed"] for order in listed.json()["results"])
+    assert sum("orders_orderevent" in query["sql"] for query in queries) == 1
