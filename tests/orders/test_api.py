@@ -1,4 +1,3 @@
-import json
 import re
 
 import pytest
@@ -7,7 +6,7 @@ from cart.selectors import cart_for_user
 from orders.models import Order, OrderStatus
 from orders.services import mark_order_paid
 from tests.api.conftest import People
-from tests.orders.helpers import fill_cart, place, stock_of
+from tests.orders.helpers import fill_cart, place, stock_of, to_milliseconds
 
 pytestmark = pytest.mark.django_db
 
@@ -41,11 +40,6 @@ def test_placing_an_order_uses_the_cart_reserves_stock_and_shows_in_the_web_hist
     assert body["number"] in client.get("/admin/orders/order/").content.decode()
 
 
-def _to_milliseconds(body: dict) -> str:
-    """MongoDB keeps times to the millisecond; the answer to a write shows the microseconds it wrote."""
-    return re.sub(r"(\.\d{3})\d{3}Z", r"\1000Z", json.dumps(body, sort_keys=True))
-
-
 def test_a_placed_order_answers_with_what_a_fresh_read_shows_without_reading_its_lines_or_timeline(
     people, item, django_assert_max_num_queries
 ):
@@ -62,7 +56,7 @@ def test_a_placed_order_answers_with_what_a_fresh_read_shows_without_reading_its
         reads = [sql for query in queries if table in (sql := query["sql"]) and not re.search("INSERT|insert_", sql)]
         assert not reads, reads
     shown = api.get(f"/api/orders/{placed.json()['id']}").json()
-    assert _to_milliseconds(placed.json()) == _to_milliseconds(shown)
+    assert to_milliseconds(placed.json()) == to_milliseconds(shown)
     assert [line["title"] for line in shown["lines"]] == ["Accordion", item.title, "Zither"]
     assert [event["kind"] for event in shown["timeline"]] == ["placed"]
 
