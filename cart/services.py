@@ -19,7 +19,6 @@ from cart.selectors import (
     CartOwner,
     CartSummary,
     cart_for,
-    cart_for_session,
     cart_version_key,
     session_quantities,
     stored_lines,
@@ -74,7 +73,9 @@ def forget_deleted_item(*, item_id: object) -> None:
 @dataclass(frozen=True)
 class CartChange:
     quantity: int  # the line's new quantity
-    cart: CartSummary  # the whole cart as the unit of work left it: the caller needs no second read
+    # A stored cart as the unit of work left it (the caller needs no second read); None for a session cart, which
+    # the session holds without its items (showing it is a query no caller of a change needs).
+    cart: CartSummary | None
 
 
 def _change_line(owner: CartOwner, item_id: object, new_quantity: Callable[[int], int]) -> CartChange:
@@ -87,7 +88,7 @@ def _change_line(owner: CartOwner, item_id: object, new_quantity: Callable[[int]
     _check_stock(item, quantity)
     quantities[str(item.pk)] = quantity
     owner.session[SESSION_KEY] = quantities
-    return CartChange(quantity=quantity, cart=cart_for_session(session=owner.session))
+    return CartChange(quantity=quantity, cart=None)
 
 
 def _change_stored_line(user, item_id: object, new_quantity: Callable[[int], int]) -> CartChange:

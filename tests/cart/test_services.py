@@ -13,7 +13,8 @@ pytestmark = pytest.mark.django_db
 def test_refused_additions_leave_the_session_cart_as_it_was(make_item):
     owner = CartOwner(session=SessionStore())
     item, retired = make_item(stock=3), make_item(is_active=False)
-    add_to_cart(owner=owner, item_id=str(item.pk), quantity=2)
+    added = add_to_cart(owner=owner, item_id=str(item.pk), quantity=2)
+    assert (added.quantity, added.cart) == (2, None)  # a session cart is not read back with its items
 
     refusals = [
         ({"item_id": str(item.pk), "quantity": 0}, InvalidQuantity),
