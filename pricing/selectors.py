@@ -346,11 +346,16 @@ def category_slugs_of(*, codes: list[DiscountCode]) -> dict[str, list[str]]:
     return {code_id: sorted(found) for code_id, found in slugs.items()}
 
 
+def redemptions_under(*, emails: list[str]):
+    """The uses of codes under these addresses: a redemption keeps the customer's address, lower-case
+    (`pricing.services.redeem_code`), so that per-customer limits can count it."""
+    return DiscountRedemption.objects.filter(email__in=[email.lower() for email in emails])
+
+
 def personal_redemptions(*, emails: list[str]) -> list[dict]:
     """The discount codes used under these addresses (the person's, verified), oldest first, JSON-ready for the GDPR
-    export: a redemption keeps the customer's address so that per-customer limits can count it."""
-    addresses = [email.lower() for email in emails]
-    redemptions = DiscountRedemption.objects.filter(email__in=addresses).select_related("code").order_by("created_at")
+    export."""
+    redemptions = redemptions_under(emails=emails).select_related("code").order_by("created_at")
     return [
         {
             "code": redemption.code.code,

@@ -7,6 +7,7 @@ from django.utils import timezone
 from audit.services import is_audited, record_change, record_instance_change
 from pricing.exceptions import DiscountCodeInUse, DiscountRefused
 from pricing.models import DiscountCode, DiscountRedemption
+from pricing.selectors import redemptions_under
 from shop.db import unit_of_work
 
 
@@ -78,8 +79,7 @@ def release_code(*, order_number: str) -> bool:
 def anonymise_redemptions(*, emails: list[str], placeholder: str) -> int:
     """An erased person's uses of discount codes stay (they count against the codes' usage limits) under
     `placeholder` instead of their addresses; per-customer limits no longer know them. Returns how many."""
-    addresses = [email.lower() for email in emails]
-    return DiscountRedemption.objects.filter(email__in=addresses).update(email=placeholder.lower())
+    return redemptions_under(emails=emails).update(email=placeholder.lower())
 
 
 def save_discount_code(*, code: DiscountCode, fields: dict, categories: list | None = None) -> DiscountCode:

@@ -15,7 +15,7 @@ from orders.models import Order, OrderStatus
 from payments.services import pay_demo_session, start_payment
 from shop import db as unit
 from shop.models import OutboxMessage, OutboxStatus
-from shop.outbox import HANDLERS, deliver, enqueue, retry_failed, sweep
+from shop.outbox import HANDLERS, deliver, enqueue, messages_retried, retry_failed, sweep
 from shop.selectors import health
 from tests.factories import ItemFactory
 from tests.orders.helpers import place
@@ -225,6 +225,25 @@ def test_staff_see_failed_messages_in_the_admin_and_retry_them(client, staff, sm
     [entry] = AuditEntry.objects.filter(model="shop.outboxmessage", object_id=str(message.pk))
     assert (entry.actor, entry.action, entry.source, entry.object_repr) == (staff, "update", "admin", "mail.send")
     assert entry.changes == {"status": ["failed", "pending"], "attempts": [1, 0]}
+
+
+def test_a_retry_that_dies_before_its_audit_entry_puts_nothing_back(db, smtp_down):
+    smtp_down.OUTBOX_MAX_ATTEMPTS = 1
+    send_one()
+    message = OutboxMessage.objects.get()
+    smtp_down.EMAIL_DELIVERY_BACKEND = LOCMEM
+
+    def crash(**kwargs):  # after the messages were marked pending, inside the retry's transaction
+        raise RuntimeError("the process dies here")
+
+    messages_retried.connect(crash, dispatch_uid="test.crash")
+    try:
+        with pytest.raises(RuntimeError):
+            retry_failed(message_ids=[message.pk])
+    finally:
+        messages_retried.disconnect(dispatch_uid="test.crash")
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (OutboxStatus.FAILED, 1) and not mail.outbox
 
 
 def test_sellers_do_not_see_the_outbox(client, seller):
