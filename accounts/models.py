@@ -4,6 +4,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.signals import users_updated
 from shop.countries import country_name, validate_shipping_country
 from shop.text import SingleLineCharField
 
@@ -26,7 +27,24 @@ validate_postal_code = RegexValidator(
 )
 
 
-class UserManager(BaseUserManager):
+class UserQuerySet(models.QuerySet):
+    """Django sends no `post_save` for `update()` and `bulk_update()`: `users_updated` says which rows they wrote, so
+    every process reads those users again (`accounts.selectors.signed_in_user`)."""
+
+    def update(self, **kwargs) -> int:
+        user_ids = list(self.values_list("pk", flat=True))
+        rows = super().update(**kwargs)
+        users_updated.send(sender=self.model, user_ids=user_ids)
+        return rows
+
+    def bulk_update(self, objs, fields, batch_size=None) -> int:
+        objs = list(objs)
+        rows = super().bulk_update(objs, fields, batch_size=batch_size)
+        users_updated.send(sender=self.model, user_ids=[obj.pk for obj in objs])
+        return rows
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
 
     @classmethod

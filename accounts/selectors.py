@@ -1,13 +1,18 @@
 """Reads on accounts."""
 
+import functools
+import pickle
+
 from allauth.account.models import EmailAddress
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Address, User, normalize_email
 from accounts.signals import personal_data_requested
+from shop.fragments import version_token
 
 
 def user_by_email(*, email: str) -> User | None:
@@ -19,6 +24,35 @@ def user_by_id(*, user_id: object) -> User | None:
     """The user with this primary key (active or not), or None. The id must be in the backend's form (the API's path
     converter sees to that)."""
     return User.objects.filter(pk=user_id).first() if user_id else None
+
+
+def user_version_key(*, user_id: object) -> str:
+    """Where the version token of a user's row lives in the cache (`accounts.receivers` replaces it)."""
+    return f"user:version:{user_id}"
+
+
+def signed_in_user(*, user_id: object) -> User | None:
+    """The user behind a session or an API token (active or not; the caller decides), or None: `user_by_id`, without
+    a query on every request.
+
+    Each process keeps the rows it read under the user's version token in the shared cache, read *before* the row.
+    Every write to the user (a save, a deletion, a queryset update: `accounts.receivers`) replaces that token after
+    it commits, so a deactivation, a password change or a deletion is seen by the next request of every process.
+    Without a shared cache (`settings.CACHE_IS_SHARED`), or when the cache does not answer, every call reads the
+    database. Each call answers a new instance: nothing one request sets on its user reaches another.
+    """
+    if not user_id:
+        return None
+    token = version_token(user_version_key(user_id=user_id)) if settings.CACHE_IS_SHARED else None
+    if token is None:
+        return user_by_id(user_id=user_id)
+    return pickle.loads(_user_row(str(user_id), token))  # noqa: S301 (our own bytes, never a client's)
+
+
+@functools.lru_cache(maxsize=4096)
+def _user_row(user_id: str, token: str) -> bytes:
+    """The user's row as read under `token` (an older token's rows age out, unused)."""
+    return pickle.dumps(user_by_id(user_id=user_id))
 
 
 def email_in_use(*, email: str, other_than: User | None = None) -> bool:

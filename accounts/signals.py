@@ -14,3 +14,7 @@ personal_data_requested = Signal()
 # sender=User, user=..., emails=[the user's verified addresses], placeholder="the anonymous email that replaces them".
 # Receivers erase or anonymise what their app holds about the user; raising undoes the whole erasure.
 personal_data_erased = Signal()
+
+# Sent by `User.objects....update()` (and so `bulk_update`), which Django sends no `post_save` for: sender=User,
+# user_ids=[the primary keys of the rows it wrote]. `accounts.receivers` replaces their version tokens.
+users_updated = Signal()
