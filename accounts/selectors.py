@@ -2,6 +2,7 @@
 
 import functools
 import pickle
+from time import monotonic
 
 from allauth.account.models import EmailAddress
 from django.apps import apps
@@ -39,19 +40,25 @@ def signed_in_user(*, user_id: object) -> User | None:
     Every write to the user (a save, a deletion, a queryset update: `accounts.receivers`) replaces that token after
     it commits, so a deactivation, a password change or a deletion is seen by the next request of every process.
     Without a shared cache (`settings.CACHE_IS_SHARED`), or when the cache does not answer, every call reads the
-    database. Each call answers a new instance: nothing one request sets on its user reaches another.
+    database. And no row is kept longer than USER_ROW_MAX_AGE seconds, whatever happened to the token (a write the
+    cache refused waits for the outbox's retry; a change made past the ORM sends no signal). Each call answers a new
+    instance: nothing one request sets on its user reaches another.
     """
     if not user_id:
         return None
     token = version_token(user_version_key(user_id=user_id)) if settings.CACHE_IS_SHARED else None
     if token is None:
         return user_by_id(user_id=user_id)
-    return pickle.loads(_user_row(str(user_id), token))  # noqa: S301 (our own bytes, never a client's)
+    period = int(monotonic() // USER_ROW_MAX_AGE)
+    return pickle.loads(_user_row(str(user_id), token, period))  # noqa: S301 (our own bytes, never a client's)
+
+
+USER_ROW_MAX_AGE = 60
 
 
 @functools.lru_cache(maxsize=4096)
-def _user_row(user_id: str, token: str) -> bytes:
-    """The user's row as read under `token` (an older token's rows age out, unused)."""
+def _user_row(user_id: str, token: str, period: int) -> bytes:
+    """The user's row as read under `token` in `period` (the rows of older tokens and periods age out, unused)."""
     return pickle.dumps(user_by_id(user_id=user_id))
 
 

@@ -5,10 +5,11 @@ import re
 
 import pytest
 from django.db import connection
+from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from accounts.selectors import signed_in_user, user_version_key
+from accounts.selectors import USER_ROW_MAX_AGE, signed_in_user, user_version_key
 from shop.db import atomic
 from shop.fragments import version_token
 from tests.api.conftest import client_for
@@ -157,3 +158,18 @@ def test_each_call_answers_its_own_instance():
     assert first == second == user and first is not second
     assert second.first_name == user.first_name
     assert signed_in_user(user_id=None) is None
+
+
+def test_a_change_that_sent_no_signal_is_seen_within_the_rows_maximum_age(client, monkeypatch):
+    """Past the ORM's signals (a raw update, an operator's SQL), or with a token the cache refused to replace."""
+    now = 1_000_000.0
+    monkeypatch.setattr("accounts.selectors.monotonic", lambda: now)
+    user = UserFactory()
+    client.force_login(user)
+    assert client.get("/orders/").status_code == 200
+
+    QuerySet.update(User.objects.filter(pk=user.pk), is_active=False)  # Django's own update: no users_updated signal
+    assert client.get("/orders/").status_code == 200  # still the kept row
+
+    now += USER_ROW_MAX_AGE
+    assert client.get("/orders/").status_code == 302
