@@ -1,3 +1,5 @@
+"""What the accounts app does when a user's row is written: every process reads it again (see `signed_in_user`)."""
+
 from django.conf import settings
 
 from accounts.selectors import user_version_key

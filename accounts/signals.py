@@ -1,7 +1,8 @@
-"""Signals the accounts app sends; the apps above it connect to them (never connected here).
+"""Signals the accounts app sends.
 
 Accounts may not import the apps that hold the rest of a person's data (orders, carts), so those apps contribute to a
-GDPR export and carry out their part of an erasure through these.
+GDPR export and carry out their part of an erasure through the first two (never connected here). The third is the
+accounts app's own (`accounts.receivers`).
 """
 
 from django.dispatch import Signal
@@ -15,6 +16,6 @@ personal_data_requested = Signal()
 # Receivers erase or anonymise what their app holds about the user; raising undoes the whole erasure.
 personal_data_erased = Signal()
 
-# Sent by `User.objects....update()` (and so `bulk_update`), which Django sends no `post_save` for: sender=User,
-# user_ids=[the primary keys of the rows it wrote]. `accounts.receivers` replaces their version tokens.
+# Sent by `User.objects....update()` and `bulk_update()`, which Django sends no `post_save` for: sender=User,
+# user_ids=[the primary keys of the rows they wrote]. `accounts.receivers` replaces their version tokens.
 users_updated = Signal()
