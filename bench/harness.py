@@ -83,6 +83,20 @@ class Site:
     url: str
     env: dict[str, str]
     workdir: Path
+    server_pid: int = 0  # gunicorn's master, once it runs
+
+    def server_cpu_seconds(self) -> float:
+        """CPU time (user + system) the gunicorn workers of the site have used so far, read from /proc (Linux)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process ended meanwhile
+                continue
+            if int(fields[1]) == self.server_pid:  # its parent is the master: a worker
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
 
     def manage(self, *args: str, quiet: bool = False) -> str:
         """Runs `manage.py ARGS` against the site's database and returns its output."""
@@ -208,6 +222,7 @@ def scratch_site(
             server = subprocess.Popen(
                 gunicorn_command("shop.wsgi", port), cwd=ROOT, env=site.env, stdout=log, stderr=subprocess.STDOUT
             )
+            site.server_pid = server.pid
             # The background worker, as in production: it sends the emails and runs the periodic jobs.
             worker = subprocess.Popen(
                 [PYTHON, "manage.py", "run_worker"], cwd=ROOT, env=site.env, stdout=log, stderr=subprocess.STDOUT

@@ -181,6 +181,19 @@ class OrderLoad:
             server_errors=sum(after[kind] - before[kind] for kind in ("5xx", "connection errors")),
         )
 
+    def cost_alone(self, *, seconds: float) -> str:
+        """Places orders for `seconds` with nothing else loading the shop, and says what they cost its workers (after
+        a few orders that import and warm what a worker's first orders need)."""
+        self.measure(lambda: time.sleep(LEAD_IN))
+        started, before = time.monotonic(), self.site.server_cpu_seconds()
+        _, window = self.measure(lambda: time.sleep(seconds))
+        ended, cpu = time.monotonic(), self.site.server_cpu_seconds() - before
+        orders = self.events.between("placed", started, ended)  # with the lead-in's and the drained ones: as the CPU
+        return (
+            f"orders alone: {window.rate:.2f} orders/s placed for {seconds:g} s; the gunicorn workers used "
+            f"{cpu / (ended - started):.2f} cores, {1000 * cpu / orders if orders else 0:.1f} ms of CPU per order"
+        )
+
     def close(self) -> None:
         self.closed.set()
         for thread in self.threads:

@@ -26,7 +26,9 @@ selling costs, so one pair can mislead): "kept" is then the selling requests ove
 after the table, the order load's totals, its 5xx and failures by request, and the exceptions in gunicorn's log. The
 100 items on sale (every tenth of the 1,000 the item pages rotate over) get 1,000,000 units each, so no page runs out
 of stock, and the orders stay unpaid. What an order costs the pages (the cache versions its stock moves replace, the
-write lock it holds) is what "kept" shows.
+write lock it holds, its own CPU on the cores the pages need) is what "kept" shows. Before the table, the orders are
+placed alone for one duration, and the gunicorn workers' CPU over it is printed: the share of the cores the orders
+take from the pages.
 """
 
 from __future__ import annotations
@@ -147,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.connections} connections, {args.duration:g} s each"
             + (f"; selling {args.selling:g} orders/s with {buyers} buyers" if load else "")
         )
+        if load:
+            print(load.cost_alone(seconds=args.duration))
         print()
         header = f"{'page':<9}{'paths':>6}{'req/s':>8}{'p50':>7}{'p99':>7}{'hello/s':>9}{'live/s':>8}"
         header += f"{'vs hello':>9}{'vs live':>8}  {'target':<15}{'errors':>7}{'':7}"
