@@ -176,7 +176,8 @@ def empty_cart(*, owner: CartOwner) -> None:
         lines = list(CartLine.objects.filter(cart__user_id=owner.user.pk).values_list("pk", "cart__discount_code"))
         if lines:
             CartLine.objects.filter(pk__in=[pk for pk, _ in lines]).delete()
-            if lines[0][1]:
+            _, discount_code = lines[0]  # the cart's, on every line
+            if discount_code:
                 Cart.objects.filter(user_id=owner.user.pk).update(discount_code="")
             _stored_cart_changed(owner.user.pk)
     else:
