@@ -8,7 +8,7 @@ from audit.services import is_audited, record_change, record_instance_change
 from pricing.exceptions import DiscountCodeInUse, DiscountRefused
 from pricing.models import DiscountCode, DiscountRedemption
 from pricing.selectors import redemptions_under
-from shop.db import unit_of_work
+from shop.db import checkpoint, unit_of_work
 
 
 def redeem_code(*, code: str, order_number: str, email: str) -> None:
@@ -82,6 +82,7 @@ def anonymise_redemptions(*, emails: list[str], placeholder: str) -> int:
     return redemptions_under(emails=emails).update(email=placeholder.lower())
 
 
+@unit_of_work
 def save_discount_code(*, code: DiscountCode, fields: dict, categories: list | None = None) -> DiscountCode:
     """Sets `fields` on a new or stored code and stores it, validated by the model (value range, dates, upper-case,
     unique); `categories` (when given) replaces the categories it is limited to.
@@ -90,6 +91,7 @@ def save_discount_code(*, code: DiscountCode, fields: dict, categories: list | N
         setattr(code, name, value)
     code.full_clean()
     code.save()
+    checkpoint("save_discount_code.saved")
     if categories is not None:
         code.categories.set(categories)
     code.refresh_from_db()  # as stored: MongoDB keeps milliseconds of created_at
