@@ -39,6 +39,7 @@ class CartOwner:
 class CartLineView:
     item: Item
     quantity: int
+    line_id: object = None  # the stored line's primary key (None in a session cart)
 
     @property
     def unit_price_minor(self) -> int:
@@ -110,7 +111,7 @@ def stored_lines(*, user) -> list[CartLine]:
 def summary_of(lines: list[CartLine]) -> CartSummary:
     """The cart that `stored_lines` read (or a unit of work that wrote them holds)."""
     return CartSummary(
-        lines=[CartLineView(item=line.item, quantity=line.quantity) for line in lines],
+        lines=[CartLineView(item=line.item, quantity=line.quantity, line_id=line.pk) for line in lines],
         discount_code=lines[0].cart.discount_code if lines else "",
     )
 

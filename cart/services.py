@@ -170,13 +170,17 @@ def claim_cart(*, user) -> None:
 
 
 @unit_of_work
-def empty_cart(*, owner: CartOwner) -> None:
-    """Removes every line of the owner's cart."""
+def empty_cart(*, owner: CartOwner, read: CartSummary | None = None) -> None:
+    """Removes every line of the owner's cart, and its discount code. `read`: the stored cart as the caller's unit
+    of work read it (`cart.selectors.cart_for`), whose lines are then removed without reading them again."""
     if owner.is_stored:
-        lines = list(CartLine.objects.filter(cart__user_id=owner.user.pk).values_list("pk", "cart__discount_code"))
-        if lines:
-            CartLine.objects.filter(pk__in=[pk for pk, _ in lines]).delete()
-            _, discount_code = lines[0]  # the cart's, on every line
+        if read is not None:
+            line_ids, discount_code = [line.line_id for line in read.lines], read.discount_code
+        else:
+            rows = list(CartLine.objects.filter(cart__user_id=owner.user.pk).values_list("pk", "cart__discount_code"))
+            line_ids, discount_code = [pk for pk, _ in rows], rows[0][1] if rows else ""  # the cart's, on every line
+        if line_ids:
+            CartLine.objects.filter(pk__in=line_ids).delete()
             if discount_code:
                 Cart.objects.filter(user_id=owner.user.pk).update(discount_code="")
             _stored_cart_changed(owner.user.pk)

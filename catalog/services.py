@@ -16,7 +16,7 @@ from django.utils.text import slugify
 
 from audit.services import is_audited, record_change, record_instance_change, snapshot
 from catalog.exceptions import CatalogError, ItemNotFound, NotEnoughStock
-from catalog.models import CatalogRevision, Category, Item, StockMove, StockReason, stock_label
+from catalog.models import LOW_STOCK, CatalogRevision, Category, Item, StockMove, StockReason, stock_label
 from catalog.selectors import EVERYTHING, ITEMS, STOCK, category_scope, ledger_totals
 from shop.db import TransientError, checkpoint, on_commit, unit_of_work
 from shop.fragments import replace_version_tokens
@@ -133,34 +133,47 @@ def reserve_stock(*, item_id: object, quantity: int, order_number: str = "") -> 
 @unit_of_work
 def reserve_stocks(*, quantities: dict, order_number: str = "") -> list:
     """Takes each item's quantity ({item id: units}) of the active items that have that many, one conditional update
-    per item (in item id order, so that two orders of the same items take them in the same sequence), and records a
-    RESERVED move for each. Stock never goes below zero, however many buyers race. Returns the ids of the items that
-    had too few (or are no longer sold): their stock is untouched; the caller decides whether the others stand.
+    per item (two when it leaves LOW_STOCK units or fewer; in item id order, so that two orders of the same items take
+    them in the same sequence), and records a RESERVED move for each. Stock never goes below zero, however many
+    buyers race. Returns the ids of the items that had too few (or are no longer sold): their stock is untouched; the
+    caller decides whether the others stand.
 
     Raises: ValueError when a quantity is below 1.
     """
     if any(quantity < 1 for quantity in quantities.values()):
         raise ValueError("quantity must be at least 1")
-    short, taken = [], {}
+    short, taken, relabelled = [], {}, []
     for item_id, quantity in sorted(quantities.items(), key=lambda pair: str(pair[0])):
-        if Item.objects.filter(pk=item_id, is_active=True, stock__gte=quantity).update(
-            stock=F("stock") - quantity, updated_at=timezone.now()
-        ):
+        if _take(item_id, quantity, leaving_more_than=LOW_STOCK):  # the common case: still "In stock" after
             taken[item_id] = quantity
-            checkpoint("catalog.stock_updated")
+        elif _take(item_id, quantity):  # what pages show changes: "Only N left" or "Out of stock" after
+            taken[item_id] = quantity
+            relabelled.append(item_id)
         else:
             short.append(item_id)
+            continue
+        checkpoint("catalog.stock_updated")
     if taken:
         StockMove.objects.bulk_create(
             StockMove(item_id=pk, delta=-n, reason=StockReason.RESERVED, order_number=order_number)
             for pk, n in taken.items()
         )
-        after = Item.objects.filter(pk__in=list(taken)).values_list("pk", "stock", "category_id")
-        category_ids = [
-            category_id for pk, stock, category_id in after if _label_changed(after=stock, delta=-taken[pk])
-        ]
-        catalog_changed(category_ids=category_ids, stock=True)
+        category_ids = (
+            Item.objects.filter(pk__in=relabelled).values_list("category_id", flat=True) if relabelled else ()
+        )
+        catalog_changed(category_ids=list(category_ids), stock=True)
     return short
+
+
+def _take(item_id: object, quantity: int, *, leaving_more_than: int = -1) -> bool:
+    """One conditional update: takes `quantity` units of the active item if more than `leaving_more_than` units
+    would be left. Whether it did. So a reservation learns whether the item's stock label changed (its stock left at
+    or below LOW_STOCK) without reading the stock back."""
+    return bool(
+        Item.objects.filter(pk=item_id, is_active=True, stock__gte=quantity + leaving_more_than + 1).update(
+            stock=F("stock") - quantity, updated_at=timezone.now()
+        )
+    )
 
 
 @unit_of_work

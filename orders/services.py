@@ -309,7 +309,7 @@ def place_order(
     checkpoint("place_order.order_inserted")
     _insert_lines(order=order, breakdown=breakdown)
     checkpoint("place_order.lines_inserted")
-    empty_cart(owner=owner)
+    empty_cart(owner=owner, read=cart)  # the lines just ordered, read in this unit of work
     placed = record_event(order=order, kind=OrderEventKind.PLACED, actor=buyer, total_minor=order.total_minor)
     keep_written(order, "events", [placed])  # its whole timeline so far: the answer reads none of it back
     if buyer is None:

@@ -61,6 +61,27 @@ def test_a_placed_order_answers_with_what_a_fresh_read_shows_without_reading_its
     assert [event["kind"] for event in shown["timeline"]] == ["placed"]
 
 
+def reads_of(table: str, queries) -> list[str]:
+    """The statements (SQL) or commands (MQL) that read `table` as their main table: `FROM "t"` or `db.t.aggregate`."""
+    pattern = re.compile(rf'FROM "{table}"|db\.{table}\.(aggregate|find)')
+    return [sql for query in queries if pattern.search(sql := query["sql"]) and not sql.startswith("DELETE")]
+
+
+def test_placing_an_order_reads_the_cart_once_and_never_reads_stock_back(people, item, django_assert_max_num_queries):
+    """The cart is read once, with its items; the lines ordered are removed by the ids read, and the conditional
+    updates that take the stock say whether a stock label changed: no second read of either."""
+    from tests.factories import ItemFactory
+
+    plenty = ItemFactory(stock=50, price_minor=900)
+    fill_cart(people.buyer, (plenty, 1), (item, 2))  # 50 -> 49, 10 -> 8: both still "In stock"
+    with django_assert_max_num_queries(60) as queries:
+        placed = people.client("buyer").post("/api/orders", {"shipping_address": ADDRESS}, format="json")
+    assert placed.status_code == 201
+    assert len(reads_of("cart_cartline", queries)) == 1
+    assert reads_of("catalog_item", queries) == []
+    assert stock_of(plenty) == 49 and stock_of(item) == 8 and cart_for_user(user=people.buyer).is_empty
+
+
 def test_placing_an_order_with_an_empty_cart_answers_409(people):
     response = people.client("buyer").post("/api/orders/", {}, format="json")
     assert response.status_code == 409 and response.json()["code"] == "cart_empty"
