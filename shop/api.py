@@ -4,6 +4,7 @@ strict input fields and the schema helpers. Apps import this module; it imports 
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC
 from functools import cache
 
 from django.conf import settings
@@ -173,6 +174,18 @@ class PkField(serializers.CharField):
         if not re.fullmatch(PkConverter.regex, value):
             self.fail("invalid_id")
         return value
+
+
+class Timestamp(serializers.DateTimeField):
+    """A moment as the MERN backend's clients read it (JavaScript's `Date.toISOString()`): UTC, to the millisecond,
+    `2026-12-02T08:41:07.123Z`. Finer than MongoDB keeps would make the answer to a write differ from every later
+    read of the same row there; SQLite keeps microseconds, and its answers read the same."""
+
+    def to_representation(self, value):
+        if value is None or isinstance(value, str):
+            return value
+        moment = self.enforce_timezone(value).astimezone(UTC)
+        return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 class StrictSerializer(serializers.Serializer):

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.models import User, normalize_email
-from shop.api import StrictBooleanField, StrictSerializer
+from shop.api import StrictBooleanField, StrictSerializer, Timestamp
 
 
 class UserOutputSerializer(serializers.Serializer):
@@ -15,7 +15,7 @@ class UserOutputSerializer(serializers.Serializer):
     is_staff = serializers.BooleanField(help_text="Admin access: true for staff and for sellers.")
     is_active = serializers.BooleanField()
     role = serializers.ChoiceField(choices=["shopper", "seller", "staff"])
-    date_joined = serializers.DateTimeField()
+    date_joined = Timestamp()
 
 
 class SignupInputSerializer(StrictSerializer):
@@ -96,7 +96,7 @@ class PersonalDataSerializer(serializers.Serializer):
     """A GDPR export (`accounts.selectors.export_personal_data`): amounts in minor units, times ISO 8601."""
 
     format = serializers.CharField()
-    exported_at = serializers.DateTimeField()
+    exported_at = Timestamp()
     account = serializers.DictField()
     email_addresses = serializers.ListField(child=serializers.DictField())
     addresses = serializers.ListField(child=serializers.DictField())

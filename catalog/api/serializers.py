@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from catalog.models import Item
 from catalog.selectors import SEARCH_MAX_LENGTH, SORTS, category_list
-from shop.api import StrictBooleanField, StrictIntegerField, StrictSerializer, currency
+from shop.api import StrictBooleanField, StrictIntegerField, StrictSerializer, Timestamp, currency
 
 MAX_PRICE_MINOR = 100_000_000
 MAX_STOCK = 1_000_000
@@ -21,8 +21,8 @@ class ItemOutputSerializer(serializers.Serializer):
     seller = serializers.CharField(source="seller_id", help_text="The seller's user id.")
     image = serializers.SerializerMethodField(help_text="An absolute URL, or null.")
     is_active = serializers.BooleanField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+    created_at = Timestamp()
+    updated_at = Timestamp()
 
     def get_currency(self, item: Item) -> str:
         return currency()

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from orders.models import BUYER_VISIBLE, Order, OrderEvent, OrderStatus
 from orders.selectors import order_timeline
-from shop.api import PkField, StrictSerializer, representation
+from shop.api import PkField, StrictSerializer, Timestamp, representation
 from shop.countries import shipping_country_choices
 
 
@@ -45,7 +45,7 @@ class OrderEventOutputSerializer(serializers.Serializer):
     # Not an enum: the schema would then rename the discount codes' `kind` enum to tell the two apart.
     kind = serializers.CharField(help_text="One of: " + ", ".join(BUYER_VISIBLE) + ".")
     label = serializers.CharField(source="get_kind_display")
-    at = serializers.DateTimeField(source="created_at")
+    at = Timestamp(source="created_at")
     carrier = serializers.SerializerMethodField(help_text="shipped: who carries the parcel.")
     tracking_number = serializers.SerializerMethodField(help_text="shipped: the carrier's tracking number.")
     amount = serializers.SerializerMethodField(help_text="refunded: the money given back, in minor units.")
@@ -85,11 +85,11 @@ class OrderOutputSerializer(serializers.Serializer):
     refunded = serializers.IntegerField(source="refunded_minor", help_text="Refunded (or being refunded) so far.")
     currency = serializers.CharField()
     shipping_address = serializers.CharField(allow_blank=True, help_text="Lines of text; empty when none was given.")
-    created_at = serializers.DateTimeField()
-    paid_at = serializers.DateTimeField(allow_null=True)
-    shipped_at = serializers.DateTimeField(allow_null=True)
-    delivered_at = serializers.DateTimeField(allow_null=True)
-    closed_at = serializers.DateTimeField(allow_null=True, help_text="When it was cancelled or expired.")
+    created_at = Timestamp()
+    paid_at = Timestamp(allow_null=True)
+    shipped_at = Timestamp(allow_null=True)
+    delivered_at = Timestamp(allow_null=True)
+    closed_at = Timestamp(allow_null=True, help_text="When it was cancelled or expired.")
     carrier = serializers.CharField(allow_blank=True, help_text="Who carries the parcel; empty until shipped.")
     tracking_number = serializers.CharField(allow_blank=True, help_text="The carrier's; empty until shipped.")
     timeline = serializers.SerializerMethodField(

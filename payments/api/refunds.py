@@ -24,6 +24,7 @@ from shop.api import (
     StrictBooleanField,
     StrictIntegerField,
     StrictSerializer,
+    Timestamp,
     errors,
     is_shop_staff,
     optional_slash,
@@ -81,8 +82,8 @@ class RefundOutputSerializer(serializers.Serializer):
     restock = serializers.BooleanField()
     note = serializers.CharField(allow_blank=True)
     lines = RefundLineOutputSerializer(many=True, source="lines.all", help_text="Empty for an amount.")
-    created_at = serializers.DateTimeField()
-    completed_at = serializers.DateTimeField(allow_null=True)
+    created_at = Timestamp()
+    completed_at = Timestamp(allow_null=True)
 
 
 def _order(order_id: str) -> Order:

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from catalog.selectors import category_list
 from pricing.models import DiscountCode, DiscountKind
-from shop.api import StrictBooleanField, StrictIntegerField, StrictSerializer, currency
+from shop.api import StrictBooleanField, StrictIntegerField, StrictSerializer, Timestamp, currency
 
 MAX_AMOUNT_MINOR = 100_000_000  # as for item prices: 1,000,000.00
 MAX_COUNT = 1_000_000_000
@@ -76,8 +76,8 @@ class DiscountCodeOutputSerializer(serializers.Serializer):
         help_text="Percent (1-100) for `percent`, minor units for `fixed`, 0 for `free_shipping`."
     )
     min_subtotal = serializers.IntegerField(source="min_subtotal_minor", help_text="In minor units; 0: none.")
-    starts_at = serializers.DateTimeField(allow_null=True)
-    ends_at = serializers.DateTimeField(allow_null=True)
+    starts_at = Timestamp(allow_null=True)
+    ends_at = Timestamp(allow_null=True)
     usage_limit = serializers.IntegerField(allow_null=True, help_text="Orders in all; null: no limit.")
     per_customer_limit = serializers.IntegerField(allow_null=True, help_text="Orders per customer; null: no limit.")
     used_count = serializers.IntegerField(help_text="Orders that use it now (read-only: counted at placement).")
@@ -85,7 +85,7 @@ class DiscountCodeOutputSerializer(serializers.Serializer):
         help_text="Slugs of the categories it is limited to (with their children); empty: every item."
     )
     is_active = serializers.BooleanField()
-    created_at = serializers.DateTimeField()
+    created_at = Timestamp()
 
     @extend_schema_field(serializers.ListField(child=serializers.SlugField()))
     def get_categories(self, code: DiscountCode) -> list[str]:
@@ -137,8 +137,8 @@ class DiscountCodeInputSerializer(StrictSerializer):
     min_subtotal = StrictIntegerField(
         required=False, min_value=0, max_value=MAX_AMOUNT_MINOR, help_text="In minor units. Default 0: none."
     )
-    starts_at = serializers.DateTimeField(required=False, allow_null=True)
-    ends_at = serializers.DateTimeField(required=False, allow_null=True, help_text="After `starts_at`.")
+    starts_at = Timestamp(required=False, allow_null=True)
+    ends_at = Timestamp(required=False, allow_null=True, help_text="After `starts_at`.")
     usage_limit = StrictIntegerField(
         required=False, allow_null=True, min_value=0, max_value=MAX_COUNT, help_text="Orders in all; null: no limit."
     )

@@ -70,3 +70,30 @@ def test_the_docs_page_loads_swagger_ui_from_our_own_static_files(client):
     html = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower() and "<script>" not in html
+
+
+MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
+def test_every_time_in_an_answer_is_utc_to_the_millisecond_as_javascript_writes_it(people, settings):
+    """`Date.toISOString()`, as the MERN backend's clients read times; and what MongoDB keeps, so that the answer to a
+    write and every later read of the row show the same time on both backends."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from catalog.models import Item
+
+    settings.TIME_ZONE = "Europe/Berlin"  # the shop's own zone never leaks into the API
+    item = ItemFactory(seller=people.seller)
+    moment = datetime(2026, 7, 1, 10, 20, 30, 123456, tzinfo=timezone(timedelta(hours=2)))
+    Item.objects.filter(pk=item.pk).update(created_at=moment)
+    body = people.client("staff").get(f"/api/items/{item.pk}").json()
+    assert body["created_at"] == "2026-07-01T08:20:30.123Z"
+    assert MOMENT.fullmatch(body["updated_at"])
+    created = people.client("seller").post(
+        "/api/items", {"title": "Kettle", "price": 1999, "category": item.category.slug}, format="json"
+    )
+    assert created.status_code == 201, created.content
+    answer = created.json()
+    assert MOMENT.fullmatch(answer["created_at"]) and MOMENT.fullmatch(answer["updated_at"])
+    assert people.client("seller").get(f"/api/items/{answer['id']}").json() == answer
+    assert datetime.fromisoformat(answer["created_at"]) <= datetime.now(UTC)

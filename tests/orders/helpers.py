@@ -1,8 +1,5 @@
 """Helpers shared by the orders and payments tests (factories stay in tests/factories.py)."""
 
-import json
-import re
-
 from cart.selectors import CartOwner
 from cart.services import add_to_cart
 from catalog.models import Item
@@ -29,9 +26,3 @@ def place(user, *lines: tuple[Item, int], **kwargs) -> Order:
 def stock_of(item: Item) -> int:
     item.refresh_from_db()
     return item.stock
-
-
-def to_milliseconds(body: dict) -> str:
-    """An API answer as text with its times to the millisecond: MongoDB keeps milliseconds, and the answer to a write
-    shows the microseconds it wrote, so the answer and a later read differ below the millisecond there."""
-    return re.sub(r"(\.\d{3})\d{3}Z", r"\1000Z", json.dumps(body, sort_keys=True))
