@@ -87,6 +87,22 @@ def make_item(shelf):
 
 
 @pytest.fixture
+def edit_template(settings, tmp_path):
+    """A newcomer's template change: `edit_template(name, old, new)` serves the shop's template `name` with `old`
+    replaced by `new` for the rest of the test (from a directory searched before the shop's)."""
+    edited = tmp_path / "edited-templates"
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [edited, *settings.TEMPLATES[0]["DIRS"]]}]
+
+    def edit(name: str, old: str, new: str) -> None:
+        shipped = (settings.BASE_DIR / "templates" / name).read_text()
+        assert old in shipped, f"{old!r} is not in {name}"
+        (edited / name).parent.mkdir(parents=True, exist_ok=True)
+        (edited / name).write_text(shipped.replace(old, new, 1))
+
+    return edit
+
+
+@pytest.fixture
 def concurrent_db(transactional_db, tmp_path):
     """A database that threads can share for real.
 

@@ -216,3 +216,26 @@ def test_the_cart_page_follows_the_exact_stock_even_when_catalog_pages_do_not_ch
     reserve_stock(item_id=item.pk, quantity=12)  # another buyer: 20 -> 8, still "In stock" on catalog pages
 
     assert "Only 8 left" in client.get("/cart/").content.decode()
+
+
+def test_a_field_added_to_the_cart_line_shows_and_follows_changes_with_no_cache_code(
+    client, make_item, edit_template, settings
+):
+    from catalog.models import Item
+    from catalog.services import update_item
+
+    # A newcomer shows each line's SKU in the cart.
+    edit_template("cart/partials/_cart_line.html", "</h2>", '</h2><p class="sku">SKU {{ line.item.sku }}</p>')
+    user, pan = UserFactory(), make_item(title="Steel Pan", sku="PAN-1", stock=5)
+    add_to_cart(owner=CartOwner(user=user), item_id=pan.pk, quantity=1)
+    client.force_login(user)
+
+    assert '<p class="sku">SKU PAN-1</p>' in client.get(CART).content.decode()
+    if settings.CACHE_IS_SHARED:  # the cart page is cached (without a shared cache, it is rendered every time)
+        Item.objects.filter(pk=pan.pk).update(sku="UNSEEN")  # behind the cache's back: the cached page is served
+        assert '<p class="sku">SKU PAN-1</p>' in client.get(CART).content.decode()
+
+    update_item(item=pan, actor=pan.seller, sku="PAN-2")
+
+    html = client.get(CART).content.decode()
+    assert '<p class="sku">SKU PAN-2</p>' in html and "PAN-1" not in html and "UNSEEN" not in html

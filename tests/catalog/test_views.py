@@ -191,23 +191,17 @@ def test_the_item_page_shows_the_exact_stock_only_when_it_is_low(client, make_it
     assert 'max="3"' in page and "Only 3 left" in page
 
 
-def test_a_field_added_to_the_card_template_shows_and_follows_changes_with_no_cache_code(
-    client, make_item, settings, tmp_path
-):
+def test_a_field_added_to_the_card_template_shows_and_follows_changes_with_no_cache_code(make_item, edit_template):
     from catalog.services import update_item
     from catalog.templatetags.catalog_cards import _card
 
-    override = tmp_path / "catalog" / "partials"
-    override.mkdir(parents=True)
-    card = (settings.BASE_DIR / "templates" / "catalog" / "partials" / "_item_card.html").read_text()
     # A newcomer shows the item's description on its card, and its category's.
-    fields = (
-        '<p class="card-description">{{ item.description }}</p><p class="shelf">{{ item.category.description }}</p>'
-    )
-    override.joinpath("_item_card.html").write_text(card.replace("</h3>", f"</h3>{fields}"))
-    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    fields = '<p class="card-description">{{ item.description }}</p>'
+    fields += '<p class="shelf">{{ item.category.description }}</p>'
+    edit_template("catalog/partials/_item_card.html", "</h3>", f"</h3>{fields}")
     _card.cache_clear()
     pan = make_item(title="Steel Pan", description="Heavy and flat.")
+    client = Client()
 
     assert '<p class="card-description">Heavy and flat.</p>' in client.get("/items/").content.decode()
 
@@ -221,3 +215,31 @@ def test_a_field_added_to_the_card_template_shows_and_follows_changes_with_no_ca
 
     assert '<p class="shelf">Pans for every stove.</p>' in client.get("/items/").content.decode()
     _card.cache_clear()
+
+
+def test_a_field_added_to_the_item_page_shows_and_follows_changes_with_no_cache_code(
+    make_item, edit_template, django_assert_max_num_queries
+):
+    from shop.db import atomic
+
+    # A newcomer shows the item's weight and its category's description on the item page.
+    fields = '<p class="weight">{{ item.weight_grams }} g</p><p class="shelf">{{ item.category.description }}</p>'
+    edit_template("catalog/partials/_item_detail_body.html", "<h2 ", f"{fields}<h2 ")
+    pan = make_item(title="Steel Pan", weight_grams=900)
+    url, visitor = pan.get_absolute_url(), Client()
+
+    assert '<p class="weight">900 g</p>' in _html(visitor.get(url))
+    with django_assert_max_num_queries(1):  # the page is served from the cache (a version read on MongoDB)
+        assert '<p class="weight">900 g</p>' in _html(visitor.get(url))
+
+    with atomic():  # as the admin saves
+        pan.weight_grams = 1200
+        pan.save()
+
+    html = _html(visitor.get(url))
+    assert '<p class="weight">1200 g</p>' in html and "900 g" not in html
+
+    pan.category.description = "Pans for every stove."
+    pan.category.save()
+
+    assert '<p class="shelf">Pans for every stove.</p>' in _html(visitor.get(url))
