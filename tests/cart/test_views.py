@@ -111,6 +111,7 @@ def test_cart_page_flags_problem_lines_and_blocks_checkout(client, make_item):
     assert reverse("orders:checkout") not in html
 
 
+@pytest.mark.usefixtures("each_cache")
 @pytest.mark.parametrize("cache_is_shared", [True, False])
 def test_cached_cart_body_follows_prices_stock_and_quantities(client, settings, make_item, cache_is_shared):
     settings.CACHE_IS_SHARED = cache_is_shared
@@ -151,6 +152,7 @@ def test_cached_cart_body_follows_prices_stock_and_quantities(client, settings, 
     assert cart_for_user(user=other).is_empty
 
 
+@pytest.mark.usefixtures("each_cache")
 def test_navbar_badge_counts_the_stored_cart(client, make_item):
     user, item = UserFactory(), make_item(stock=9)
     client.force_login(user)
@@ -189,6 +191,7 @@ def test_cart_page_shows_each_message_once_around_the_cached_page(client, make_i
     assert "Added to your cart" not in again and "Fine Pan" in again and 'id="cart-count">2<' in again
 
 
+@pytest.mark.usefixtures("each_cache")
 def test_deleting_an_item_updates_the_badge_of_carts_that_held_it(client, user, make_item):
     from catalog.services import delete_item
     from tests.orders.helpers import fill_cart
@@ -204,6 +207,7 @@ def test_deleting_an_item_updates_the_badge_of_carts_that_held_it(client, user, 
     assert badge.format(1) in client.get("/").content.decode()
 
 
+@pytest.mark.usefixtures("each_cache")
 def test_the_cart_page_follows_the_exact_stock_even_when_catalog_pages_do_not_change(client, user, make_item):
     from catalog.services import reserve_stock
     from tests.orders.helpers import fill_cart
@@ -218,6 +222,7 @@ def test_the_cart_page_follows_the_exact_stock_even_when_catalog_pages_do_not_ch
     assert "Only 8 left" in client.get("/cart/").content.decode()
 
 
+@pytest.mark.usefixtures("each_cache")
 def test_a_field_added_to_the_cart_line_shows_and_follows_changes_with_no_cache_code(
     client, make_item, edit_template, settings
 ):

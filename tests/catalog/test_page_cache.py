@@ -6,6 +6,8 @@ import pytest
 from catalog.services import update_item
 from catalog.views import ItemDetailView
 
+pytestmark = pytest.mark.usefixtures("each_cache")  # on the tests' memory cache, the disk cache and Redis
+
 
 @pytest.fixture
 def pot(make_item):

@@ -65,6 +65,7 @@ def test_lookups_by_id_skip_unknown_malformed_and_inactive_items(make_item):
     assert sellable_item(item_id=None) is None
 
 
+@pytest.mark.usefixtures("each_cache")
 def test_catalog_version_moves_with_every_change_shoppers_can_see(shelf, make_item, django_capture_on_commit_callbacks):
     item = make_item(stock=3)
     scopes = (ITEMS, category_scope("cookware"), category_scope("kitchen"))  # lists, the item's category, its parent
@@ -136,6 +137,7 @@ def test_update_items_refuses_fields_it_does_not_know():
         update_items(item_ids=["1"], seller=None)
 
 
+@pytest.mark.usefixtures("each_cache")
 def test_the_catalog_version_moves_only_when_an_admin_save_commits(make_item):
     item = make_item(price_minor=1000)
     before = catalog_version(ITEMS)
@@ -147,6 +149,7 @@ def test_the_catalog_version_moves_only_when_an_admin_save_commits(make_item):
     assert catalog_version(ITEMS) != before
 
 
+@pytest.mark.usefixtures("each_cache")
 def test_a_sale_that_leaves_the_stock_label_as_it_was_keeps_catalog_pages(make_item):
     item = make_item(stock=20)
     pages, carts = catalog_version(ITEMS, category_scope("cookware")), catalog_version(ITEMS, STOCK)

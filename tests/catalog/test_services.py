@@ -153,6 +153,7 @@ def test_a_failure_between_the_stock_update_and_its_move_undoes_both(make_item, 
     assert stock_of(item) == 3 and moves_of(item) == [(3, StockReason.OPENING)]
 
 
+@pytest.mark.usefixtures("each_cache")
 def test_the_cached_catalog_moves_on_only_when_a_stock_change_commits(make_item, settings):
     settings.CACHE_IS_SHARED = True
     item = make_item(stock=3)

@@ -74,6 +74,7 @@ def test_item_detail_shows_stock_status_form_and_related_and_hides_inactive(clie
     assert "Old Wok" not in _html(client.get(LIST))
 
 
+@pytest.mark.usefixtures("each_cache")
 @pytest.mark.parametrize("version_in_cache, queries", [(True, 0), (False, 1)])
 def test_cached_pages_show_changes_made_anywhere_on_the_next_request(
     client, settings, make_item, django_assert_num_queries, version_in_cache, queries
@@ -120,6 +121,7 @@ def test_catalog_pages_run_a_fixed_number_of_queries(client, shelf, count, djang
         assert html.count('class="card h-100 item-card') == cards
 
 
+@pytest.mark.usefixtures("each_cache")
 def test_whole_pages_are_cached_only_for_visitors_with_nothing_personal(
     client, settings, make_item, django_assert_num_queries
 ):
@@ -217,6 +219,7 @@ def test_a_field_added_to_the_card_template_shows_and_follows_changes_with_no_ca
     _card.cache_clear()
 
 
+@pytest.mark.usefixtures("each_cache")
 def test_a_field_added_to_the_item_page_shows_and_follows_changes_with_no_cache_code(
     make_item, edit_template, django_assert_max_num_queries
 ):

