@@ -121,6 +121,22 @@ class Window:
 
 
 @dataclass
+class Cost:
+    """What the orders alone cost the shop's gunicorn workers."""
+
+    seconds: float  # of the measurement
+    rate: float  # orders placed per second
+    cores: float  # the workers' CPU over it, in cores
+    cpu_ms: float  # of CPU per order
+
+    def __str__(self) -> str:
+        return (
+            f"orders alone: {self.rate:.2f} orders/s placed for {self.seconds:g} s; the gunicorn workers used "
+            f"{self.cores:.2f} cores, {self.cpu_ms:.1f} ms of CPU per order"
+        )
+
+
+@dataclass
 class Events:
     lock: threading.Lock = field(default_factory=threading.Lock)
     placed: list[float] = field(default_factory=list)
@@ -181,7 +197,7 @@ class OrderLoad:
             server_errors=sum(after[kind] - before[kind] for kind in ("5xx", "connection errors")),
         )
 
-    def cost_alone(self, *, seconds: float) -> str:
+    def cost_alone(self, *, seconds: float) -> Cost:
         """Places orders for `seconds` with nothing else loading the shop, and says what they cost its workers (after
         a few orders that import and warm what a worker's first orders need)."""
         self.measure(lambda: time.sleep(LEAD_IN))
@@ -189,10 +205,8 @@ class OrderLoad:
         _, window = self.measure(lambda: time.sleep(seconds))
         ended, cpu = time.monotonic(), self.site.server_cpu_seconds() - before
         orders = self.events.between("placed", started, ended)  # with the lead-in's and the drained ones: as the CPU
-        return (
-            f"orders alone: {window.rate:.2f} orders/s placed for {seconds:g} s; the gunicorn workers used "
-            f"{cpu / (ended - started):.2f} cores, {1000 * cpu / orders if orders else 0:.1f} ms of CPU per order"
-        )
+        cores, cpu_ms = cpu / (ended - started), 1000 * cpu / max(orders, 1)
+        return Cost(seconds=seconds, rate=window.rate, cores=cores, cpu_ms=cpu_ms)
 
     def close(self) -> None:
         self.closed.set()

@@ -33,7 +33,8 @@ after the table, the order load's totals, its 5xx and failures by request, and t
 of stock, and the orders stay unpaid. What an order costs the pages (the cache versions its stock moves replace, the
 write lock it holds, its own CPU on the cores the pages need) is what "kept" shows. Before the table, the orders are
 placed alone for one duration, and the gunicorn workers' CPU over it is printed: the share of the cores the orders
-take from the pages.
+take from the pages. "left" is what that share leaves a page: 1 - the orders' cores over the cores the workers used
+on the page's quiet runs. A page that keeps less than is left loses more to selling than the orders' own CPU.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import argparse
 import json
 import random
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -97,6 +99,13 @@ def _fill_cart(site, email: str, lines: int) -> None:
             add_to_cart(owner=owner, item_id=item.pk, quantity=2)
         """
     )
+
+
+def _with_cpu(site, paths: list[str], load_args: dict):
+    """The page load's wrk result, and the CPU the site's gunicorn workers used meanwhile, in cores."""
+    started, before = time.monotonic(), site.server_cpu_seconds()
+    result = run_wrk(site.url, paths, **load_args)
+    return result, (site.server_cpu_seconds() - before) / (time.monotonic() - started)
 
 
 def _spread(pairs: list[tuple[float, float]]) -> str:
@@ -163,13 +172,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.connections} connections, {args.duration:g} s each"
             + (f"; selling {args.selling:g} orders/s with {buyers} buyers" if load else "")
         )
-        if load:
-            print(load.cost_alone(seconds=args.duration))
+        alone = load.cost_alone(seconds=args.duration) if load else None
+        if alone:
+            print(alone)
         print()
         header = f"{'page':<9}{'paths':>6}{'req/s':>8}{'p50':>7}{'p99':>7}{'hello/s':>9}{'live/s':>8}"
         header += f"{'vs hello':>9}{'vs live':>8}  {'target':<15}{'errors':>7}{'':7}"
         if load:
-            header += f" |{'selling':>8}{'p99':>7}{'kept':>6}{'orders/s':>9}{'failed':>7}"
+            header += f" |{'selling':>8}{'p99':>7}{'kept':>6}{'left':>6}{'orders/s':>9}{'failed':>7}"
             header += f"{'range':>11}" if args.rounds > 1 else ""
         header += f" | {'vs hello range':<9}" if args.rounds > 1 else ""
         print(header, "(p50, p99 in ms)", flush=True)
@@ -184,15 +194,17 @@ def main(argv: list[str] | None = None) -> int:
                 run_wrk(site.url, page_paths, **{**page_args, "duration": warmup})
             hello = run_wrk(hello_url, ["/"], **load_args)
             live = run_wrk(site.url, ["/health/live/"], **load_args)
-            result = run_wrk(site.url, page_paths, **page_args)
+            result, quiet_cores = _with_cpu(site, page_paths, page_args)
             errors = result.errors + result.non2xx
             against_hello = [(hello.rps, result.rps)]  # (hello world, page) req/s of each round, measured in turn
             pairs = []  # with --selling: (quiet, selling) req/s of each round
+            workers = [quiet_cores]  # the gunicorn workers' CPU over each quiet run, in cores
             for round_ in range(args.rounds):
                 quiet = result
                 if round_:
                     again = run_wrk(hello_url, ["/"], **load_args)
-                    quiet = run_wrk(site.url, page_paths, **page_args)
+                    quiet, cores = _with_cpu(site, page_paths, page_args)
+                    workers.append(cores)
                     against_hello.append((again.rps, quiet.rps))
                     errors += quiet.errors + quiet.non2xx
                 if load:
@@ -225,7 +237,10 @@ def main(argv: list[str] | None = None) -> int:
                 rate = sum(w.placed for w in windows[-args.rounds :]) / sum(w.seconds for w in windows[-args.rounds :])
                 failed = sum(w.failed for w in windows[-args.rounds :])
                 selling_rps = sum(sold for _, sold in pairs) / len(pairs)
-                line += f" |{selling_rps:>8.0f}{sold.p99_ms:>7.1f}{kept:>6.2f}{rate:>9.2f}{failed:>7}"
+                # What the orders' own CPU would leave the page, were nothing else shared: 1 - their share of the
+                # cores the workers used on the page alone.
+                left = 1 - alone.cores / (sum(workers) / len(workers))
+                line += f" |{selling_rps:>8.0f}{sold.p99_ms:>7.1f}{kept:>6.2f}{left:>6.2f}{rate:>9.2f}{failed:>7}"
                 if kept < KEPT_TARGETS.get(name, 0):
                     short.append(f"{name} kept {kept:.2f} while selling (>= {KEPT_TARGETS[name]})")
                 if args.rounds > 1:
