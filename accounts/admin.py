@@ -1,17 +1,24 @@
+from allauth.mfa import admin as mfa_admin  # noqa: F401 (registered first, whatever the apps' order: unregistered below)
+from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Address, User, normalize_email
-from accounts.selectors import email_in_use, export_personal_data
-from accounts.services import erase_personal_data, make_sellers, set_email
+from accounts.selectors import email_in_use, export_personal_data, may_manage
+from accounts.services import erase_personal_data, make_sellers, reset_second_factor, set_email
 from accounts.views import personal_data_response
 from shop.exceptions import ShopError
+
+# allauth.mfa registers its authenticators in the admin, where a second factor's secret shows in plain text and can be
+# replaced. Staff reset a lost second factor with the users' "Reset two-factor authentication" action instead.
+if admin.site.is_registered(Authenticator):
+    admin.site.unregister(Authenticator)
 
 
 class RoleFilter(admin.SimpleListFilter):
@@ -71,7 +78,7 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["email", "first_name", "last_name", "role", "is_active", "date_joined", "last_login"]
     list_filter = [RoleFilter, "is_seller", "is_staff", "is_superuser", "is_active", "groups"]
     search_fields = ["email", "first_name", "last_name"]
-    actions = ["make_seller", "export_personal_data", "erase_personal_data"]
+    actions = ["make_seller", "reset_second_factor", "export_personal_data", "erase_personal_data"]
     inlines = [AddressInline]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -91,9 +98,40 @@ class UserAdmin(BaseUserAdmin):
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
-            # Staff run the shop but may not hand out superuser powers or raw permissions, their own included.
-            readonly += ["is_superuser", "user_permissions"]
+            # Staff run the shop but may not hand out superuser powers or permissions (raw or through a group), their
+            # own included.
+            readonly += ["is_superuser", "groups", "user_permissions"]
         return readonly
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Also guards the password form (/admin/accounts/user/<id>/password/): another staff member's account is a
+        # superuser's to change (accounts.selectors.may_manage).
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or may_manage(actor=request.user, user=obj))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or may_manage(actor=request.user, user=obj))
+
+    def delete_queryset(self, request, queryset) -> None:
+        if not all(may_manage(actor=request.user, user=user) for user in queryset):
+            raise PermissionDenied("Only a superuser may delete another staff member's account.")
+        super().delete_queryset(request, queryset)
+
+    @admin.action(description=_("Reset two-factor authentication (a lost phone)"), permissions=["change"])
+    def reset_second_factor(self, request, queryset):
+        for user in queryset:
+            try:
+                removed = reset_second_factor(user=user, actor=request.user)
+            except ShopError as err:
+                self.message_user(request, f"Skipped {user.email}: {err}", messages.WARNING)
+                continue
+            if removed:
+                self.message_user(
+                    request, f"{user.email}: two-factor authentication removed; they set it up again.", messages.SUCCESS
+                )
+            else:
+                self.message_user(request, f"{user.email} had no two-factor authentication.", messages.INFO)
 
     @admin.action(description=_("Make the selected users sellers"), permissions=["change"])
     def make_seller(self, request, queryset):

@@ -21,6 +21,14 @@ def user_by_email(*, email: str) -> User | None:
     return User.objects.filter(email=normalize_email(email)).first()
 
 
+def may_manage(*, actor: User, user: User) -> bool:
+    """Whether `actor` may change `user`'s account (profile, email, roles, password, second factor, erasure): their
+    own; any for a superuser; for other staff, shoppers' and sellers' only. An email or password set by a peer would
+    hand them that account (a password reset goes to the new address), so staff accounts are a superuser's to manage.
+    """
+    return actor.pk == user.pk or actor.is_superuser or (actor.is_shop_staff and not user.is_shop_staff)
+
+
 def user_by_id(*, user_id: object) -> User | None:
     """The user with this primary key (active or not), or None. The id must be in the backend's form (the API's path
     converter sees to that)."""

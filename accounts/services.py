@@ -21,8 +21,9 @@ from django.utils import timezone
 
 from accounts.exceptions import AccountError, AddressNotFound
 from accounts.models import Address, User, normalize_email, normalize_postal_code
-from accounts.selectors import address_for, email_in_use, verified_emails
+from accounts.selectors import address_for, email_in_use, may_manage, verified_emails
 from accounts.signals import personal_data_erased
+from audit.services import erase_from_trail
 from shop.db import TransientError, on_commit, unit_of_work
 
 SELLERS_GROUP = "Sellers"
@@ -128,7 +129,8 @@ def update_user(
     changes once they confirm it; `request` builds the link); staff changing someone else's set it at once with
     `set_email`.
 
-    Raises: AccountError(code="not_allowed") when someone other than staff would change a role (nothing is saved);
+    Raises: AccountError(code="not_allowed") when someone other than staff would change a role, or staff other than a
+    superuser would change another staff member's account (`accounts.selectors.may_manage`; nothing is saved);
     ValidationError (a wrong or missing current password for one's own email, staff setting an email already in
     use, or a malformed field).
     """
@@ -139,6 +141,7 @@ def update_user(
     }
     if role_changes and actor.role != "staff":
         raise AccountError("Only staff may change roles.", code="not_allowed", fields=sorted(role_changes))
+    check_may_manage(actor=actor, user=user)
     sent_to = None
     if email is not None and normalize_email(email) != user.email:
         if actor.role == "staff" and actor.pk != user.pk:
@@ -245,6 +248,25 @@ def set_email(*, user: User, email: str) -> User:
     return user
 
 
+def check_may_manage(*, actor: User, user: User) -> None:
+    """Raises: AccountError(code="not_allowed") unless `actor` may change `user`'s account (`may_manage`)."""
+    if not may_manage(actor=actor, user=user):
+        raise AccountError("Only a superuser may change another staff member's account.", code="not_allowed")
+
+
+@unit_of_work
+def reset_second_factor(*, user: User, actor: User) -> int:
+    """Removes the user's second factor (authenticator app and recovery codes), for someone who lost their phone: at
+    their next login they sign in with their password and, if they manage the shop, set up a new one before anything
+    else (`accounts.middleware`). Each removed authenticator is recorded on the audit trail, its secret masked.
+    Returns how many were removed.
+
+    Raises: AccountError(code="not_allowed") when `actor` may not manage the account (`may_manage`).
+    """
+    check_may_manage(actor=actor, user=user)
+    return _delete_rows_of(user=user, app_label="mfa", model_name="Authenticator", app="allauth.mfa")
+
+
 def deactivate_user(*, user: User) -> User:
     """Closes the account: the user can no longer sign in or use a token; their orders and items are kept."""
     if user.is_active:
@@ -261,28 +283,35 @@ def erased_email(*, user: User) -> str:
     return f"erased-{user.pk}@{ERASED_EMAIL_DOMAIN}"
 
 
-def _delete_rows_of(*, user: User, app_label: str, model_name: str, app: str) -> None:
-    """Deletes the user's rows of a model of an optional app (allauth's MFA and social accounts), if installed."""
-    if apps.is_installed(app):
-        apps.get_model(app_label, model_name).objects.filter(user_id=user.pk).delete()
+def _delete_rows_of(*, user: User, app_label: str, model_name: str, app: str) -> int:
+    """Deletes the user's rows of a model of an optional app (allauth's MFA and social accounts), if installed, one
+    by one (so that each deletion is audited); returns how many there were."""
+    if not apps.is_installed(app):
+        return 0
+    rows = list(apps.get_model(app_label, model_name).objects.filter(user_id=user.pk))
+    for row in rows:
+        row.delete()
+    return len(rows)
 
 
 @unit_of_work
 def erase_personal_data(*, user: User, actor: User) -> User:
     """Erases a person's account (GDPR "right to erasure"), all or nothing: names, saved addresses, allauth's email
-    addresses, MFA authenticators and social accounts are deleted; the email becomes `erased_email()`; the password
+    addresses, MFA authenticators and social accounts are deleted; the email becomes `erased_email()`, and the old
+    email and names are erased from the audit trail's entries about the account (`audit.services.erase_from_trail`;
+    what was done to it, by whom and when, stays); the password
     becomes unusable; the account is deactivated by a save of the user (so whatever watches `is_active`, such as
     token revocation, sees it). The apps above contribute their part through `personal_data_erased` (orders: kept
     for the accounts, buyer's address and email anonymised; the cart emptied). Once committed, every session of the
     user is deleted. Running it again on an erased account changes nothing more.
 
-    Raises: AccountError(code="not_allowed") when someone other than a superuser would erase a superuser.
+    Raises: AccountError(code="not_allowed") when `actor` may not manage the account (`accounts.selectors.may_manage`).
     """
-    if user.is_superuser and not actor.is_superuser:
-        raise AccountError("Only a superuser may erase a superuser's account.", code="not_allowed")
+    check_may_manage(actor=actor, user=user)
     placeholder = erased_email(user=user)
     personal_data_erased.send(sender=User, user=user, emails=verified_emails(user=user), placeholder=placeholder)
     Address.objects.filter(user_id=user.pk).delete()
+    address_ids = list(EmailAddress.objects.filter(user_id=user.pk).values_list("pk", flat=True))
     EmailAddress.objects.filter(user_id=user.pk).delete()
     _delete_rows_of(user=user, app_label="mfa", model_name="Authenticator", app="allauth.mfa")
     _delete_rows_of(user=user, app_label="socialaccount", model_name="SocialAccount", app="allauth.socialaccount")
@@ -292,6 +321,9 @@ def erase_personal_data(*, user: User, actor: User) -> User:
     user.set_unusable_password()
     user.is_active = False
     user.save()
+    # The audit trail keeps what staff did to the account, but no longer whose it was.
+    erase_from_trail(model=User, object_ids=[user.pk], fields={"email", "first_name", "last_name"})
+    erase_from_trail(model=EmailAddress, object_ids=address_ids, fields={"email"})
     user_pk = user._meta.pk.value_to_string(user)
     on_commit(lambda: end_sessions(user_pk=user_pk))
     return user

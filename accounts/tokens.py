@@ -3,7 +3,9 @@
 A token is refused (`token_refusal`) when its user is gone or inactive, or when the user's password changed after it
 was issued: simplejwt's CHECK_REVOKE_TOKEN writes a digest of the password hash into every token (`hash_password`),
 so any password change (web, API, admin, a reset, `changepassword`, an unusable password on account deletion)
-revokes every token issued before, and deactivating an account refuses them for as long as it stays inactive.
+revokes every token issued before, and deactivating an account refuses them for as long as it stays inactive. A staff
+member or seller who must set up a second factor (`accounts.security.must_set_up_second_factor`: promoted, or their
+TOTP removed, since they logged in) has their tokens refused until they do, as the API login refuses them.
 Both access tokens (`JWTAuthentication`) and refresh tokens (`refresh_tokens`) go through that rule.
 
 A refresh token is spent on use: refreshing blacklists it and hands out a new one, and logging out blacklists it.
@@ -27,6 +29,7 @@ from rest_framework_simplejwt.tokens import RefreshToken, Token
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import BlacklistedToken, User
+from accounts.security import SecondFactorSetupRequired, must_set_up_second_factor
 from accounts.selectors import signed_in_user
 
 
@@ -44,6 +47,8 @@ def token_refusal(*, token: Token, user: User | None) -> str | None:
         return "The account is deactivated."
     if token.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
         return "The password was changed after this token was issued; log in again."
+    if must_set_up_second_factor(user):  # made staff or a seller, or their second factor removed, since the login
+        return SecondFactorSetupRequired.message
     return None
 
 
@@ -110,6 +115,8 @@ class JWTAuthentication(authentication.JWTAuthentication):
             raise InvalidToken(_("Token contained no recognizable user identification"))
         user = _user_of(validated_token)
         reason = token_refusal(token=validated_token, user=user)
+        if reason == SecondFactorSetupRequired.message:
+            raise SecondFactorSetupRequired()  # 403 with its code, as the API login answers
         if reason:
             raise AuthenticationFailed(reason, code="token_revoked")
         return user

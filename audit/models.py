@@ -21,6 +21,9 @@ class Action(models.TextChoices):
     DELETE = "delete", "Deleted"
 
 
+ERASED = "[erased]"
+
+
 class AuditEntryQuerySet(models.QuerySet):
     """Refuses bulk changes and deletions. The one update allowed is the one Django's SET_NULL makes when the acting
     user is deleted: the entry loses its link and keeps `actor_repr`."""
@@ -33,9 +36,23 @@ class AuditEntryQuerySet(models.QuerySet):
     def delete(self):
         raise AuditLogIsAppendOnly()
 
+    def erase_values(self, *, fields: frozenset[str]) -> int:
+        """The one rewrite the log allows, for a person's right to erasure (`audit.services.erase_from_trail`): in
+        these entries the values of `fields` and the object's text become ERASED; who changed what, and when,
+        stays. Returns how many entries were rewritten."""
+        for entry in self:
+            changes = {
+                name: [value if value in (None, "") else ERASED for value in values] if name in fields else values
+                for name, values in entry.changes.items()
+            }
+            models.QuerySet.update(self.model.objects.filter(pk=entry.pk), changes=changes, object_repr=ERASED)
+        return len(self)
+
     delete.alters_data = True
     delete.queryset_only = True
     update.alters_data = True
+    erase_values.alters_data = True
+    erase_values.queryset_only = True
 
 
 class AuditEntry(models.Model):

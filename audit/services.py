@@ -17,10 +17,12 @@ from audit import context
 from audit.models import Action, AuditEntry, Source
 
 MASKED = "********"
-# Fields whose values never enter the log (a changed password shows as masked values).
-MASKED_FIELDS = frozenset({"password"})
-# Fields that change by themselves (a login) or say nothing a reader needs; auto_now fields are left out as well.
-IGNORED_FIELDS = frozenset({"last_login"})
+# Fields whose values never enter the log (a changed password shows as masked values), by name or as
+# "app_label.model.field": a second factor's secret (allauth.mfa keeps it in `data`).
+MASKED_FIELDS = frozenset({"password", "mfa.authenticator.data"})
+# Fields that change by themselves (a login, a second factor used) or say nothing a reader needs; auto_now fields are
+# left out as well.
+IGNORED_FIELDS = frozenset({"last_login", "last_used_at"})
 
 
 def audited_actor(*, actor=None):
@@ -84,15 +86,16 @@ def snapshot(instance: models.Model, *, names=None) -> dict[str, object]:
     }
 
 
-def changed_values(*, before: dict | None, after: dict | None) -> dict[str, list]:
-    """`{field: [before, after]}` for each field whose value differs, masked where needed."""
+def changed_values(*, before: dict | None, after: dict | None, model: str = "") -> dict[str, list]:
+    """`{field: [before, after]}` for each field whose value differs, masked where needed (`model`: the model's
+    label, lower case)."""
     before, after = before or {}, after or {}
     changes = {}
     for name in [*before, *(key for key in after if key not in before)]:
         old, new = json_value(before.get(name)), json_value(after.get(name))
         if old == new:
             continue
-        if name in MASKED_FIELDS:
+        if name in MASKED_FIELDS or f"{model}.{name}" in MASKED_FIELDS:
             old, new = (MASKED if old else old), (MASKED if new else new)
         changes[name] = [old, new]
     return changes
@@ -120,10 +123,10 @@ def record_change(
     if who is None:
         return None
     user, shown, source, origin = who
-    changes = changed_values(before=before, after=after)
+    label = model if isinstance(model, str) else model._meta.label_lower
+    changes = changed_values(before=before, after=after, model=label)
     if action == Action.UPDATE and not changes:
         return None
-    label = model if isinstance(model, str) else model._meta.label_lower
     return AuditEntry.objects.create(
         actor=user,
         actor_repr=shown[:255],
@@ -150,3 +153,11 @@ def record_instance_change(
         after=after,
         actor=actor,
     )
+
+
+def erase_from_trail(*, model: type[models.Model], object_ids, fields: set[str]) -> int:
+    """For a person's right to erasure: their personal values (`fields`, and each object's text) in the entries about
+    these objects become "[erased]"; who changed what, and when, stays. Call it inside the erasure's transaction,
+    after its own writes (whose entries hold the values too). Returns how many entries were rewritten."""
+    entries = AuditEntry.objects.filter(model=model._meta.label_lower, object_id__in=[str(pk) for pk in object_ids])
+    return entries.erase_values(fields=frozenset(fields))

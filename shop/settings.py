@@ -146,6 +146,7 @@ MIDDLEWARE = [
 AUDIT_MODELS = [
     "accounts.User",
     "account.EmailAddress",
+    "mfa.Authenticator",  # a second factor added or removed (its secret masked: audit.services.MASKED_FIELDS)
     "auth.Group",
     "catalog.Category",
     "catalog.Item",

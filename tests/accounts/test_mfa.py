@@ -16,11 +16,13 @@ from allauth.mfa.totp.internal.auth import (
 from django.urls import reverse, reverse_lazy
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from tests.factories import PASSWORD, SellerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 LOGIN = "/api/auth/login"
+REFRESH = "/api/auth/refresh"
 ACTIVATE = reverse_lazy("mfa_activate_totp")
 
 
@@ -190,3 +192,27 @@ def test_the_api_gives_no_token_to_staff_or_sellers_without_totp_when_required(r
 def test_staff_with_totp_get_a_token_with_the_code_when_required(require_2fa, staff):
     secret = _with_totp(staff)
     assert _api_login(email=staff.email, password=PASSWORD, otp=_code(secret)).status_code == 200
+
+
+def test_a_token_from_before_a_promotion_is_refused_until_totp_is_set_up(require_2fa, user):
+    """Made staff after an API login, a shopper's tokens are refused as the login would be, until they set up TOTP."""
+    login = _api_login(email=user.email, password=PASSWORD).json()
+    User.objects.filter(pk=user.pk).update(is_staff=True)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login['access']}")
+    refused = client.get("/api/users")
+    assert refused.status_code == 403 and refused.json()["code"] == "mfa_setup_required"
+    assert APIClient().post(REFRESH, {"refresh": login["refresh"]}, format="json").status_code == 401
+
+    _with_totp(user)
+    assert client.get("/api/users").status_code == 200
+
+
+def test_a_token_is_refused_once_staff_remove_their_totp(require_2fa, staff):
+    secret = _with_totp(staff)
+    access = _api_login(email=staff.email, password=PASSWORD, otp=_code(secret)).json()["access"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert client.get("/api/users").status_code == 200
+    Authenticator.objects.filter(user=staff).delete()
+    assert client.get("/api/users").status_code == 403
