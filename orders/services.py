@@ -369,12 +369,25 @@ def _move(*, order: Order, to: str, actor=None, event_data: dict | None = None, 
 
 def _release_order_stock(order: Order, *, reason: str = StockReason.RELEASED) -> None:
     for line in OrderLine.objects.filter(order_id=order.pk).only("item_id", "quantity", "restocked_quantity"):
-        units = line.quantity - line.restocked_quantity  # a partial refund may have put some back already
-        if line.item_id is not None and units:  # (a deleted item: nothing to put back)
-            release_stock(item_id=line.item_id, quantity=units, order_number=order.number, reason=reason)
-            if reason == StockReason.RETURNED:
-                OrderLine.objects.filter(pk=line.pk).update(restocked_quantity=line.quantity)
-            checkpoint("release_order_stock.line_released")
+        if reason == StockReason.RETURNED:  # a refund may have put some back already, or be doing so now
+            _restock_line(line, units=line.quantity, order_number=order.number)
+        elif line.item_id is not None:  # an unpaid order's units (a deleted item: nothing to put back)
+            release_stock(item_id=line.item_id, quantity=line.quantity, order_number=order.number, reason=reason)
+        checkpoint("release_order_stock.line_released")
+
+
+def _restock_line(line: OrderLine, *, units: int, order_number: str) -> int:
+    """Puts back in stock up to `units` of a line's returned units that are not back yet, and counts them on the line
+    (a conditional update: a refund's restock and the restock of a refunded order never both put one unit back).
+    Returns how many went back. Raises: TransientError when the line was restocked meanwhile (the unit runs again)."""
+    done = line.restocked_quantity
+    units = min(units, line.quantity - done)
+    if line.item_id is None or units <= 0:  # a deleted item: nothing to put back
+        return 0
+    if not OrderLine.objects.filter(pk=line.pk, restocked_quantity=done).update(restocked_quantity=done + units):
+        raise TransientError("an order line was restocked meanwhile")
+    release_stock(item_id=line.item_id, quantity=units, order_number=order_number, reason=StockReason.RETURNED)
+    return units
 
 
 def _may_change(order: Order, actor) -> bool:
@@ -567,8 +580,9 @@ def reserve_refund(
     """Records a refund of `lines` ((order line id, quantity) pairs) or of `amount_minor`, before the gateway is asked
     (`payments.services.refund_payment`). Its amount is reserved on the order by a conditional update, so that
     refunds never add up to more than was paid however many staff members click at once; each line's quantity the
-    same way. A line's refund is its share of what was paid for it (after discount, with VAT), half-up; the
-    line's last unit takes what is left of it, so a line refunded in parts adds up exactly. `in_full` refunds every
+    same way. A line's refund is its share of what was paid for it (after discount, with VAT): what its units
+    refunded so far are worth (half-up) less what they were worth before, so a line refunded in parts, in any steps,
+    adds up exactly to what was paid for it. `in_full` refunds every
     unit not refunded yet and all the money left (shipping included).
 
     Raises: IllegalTransition (not paid, or refunded in full), RefundRefused (nothing or both asked, an unknown
@@ -654,10 +668,12 @@ def _reserve_refund_lines(order: Order, lines) -> list[tuple[OrderLine, int, int
             left = line.quantity - OrderLine.objects.get(pk=line.pk).refunded_quantity
             raise RefundRefused(f"Only {left} of {line.title} are left to refund.", line=line_id, left=left)
         line.refresh_from_db(fields=["refunded_quantity", "refunded_minor"])
-        if line.refunded_quantity == line.quantity:  # the line's last units: what is left of what was paid for it
-            share = line.paid_minor - line.refunded_minor
-        else:
-            share = fraction_of(line.paid_minor, quantity, line.quantity)
+        # What the units refunded so far are worth, less what they were worth before: refunded one by one or all at
+        # once, a line's units add up to exactly what was paid for it (never more; the last ones are never worth
+        # less than nothing).
+        after, before = line.refunded_quantity, line.refunded_quantity - quantity
+        share = fraction_of(line.paid_minor, after, line.quantity) - fraction_of(line.paid_minor, before, line.quantity)
+        share = max(0, min(share, line.paid_minor - line.refunded_minor))
         OrderLine.objects.filter(pk=line.pk).update(refunded_minor=F("refunded_minor") + share)
         reserved.append((line, quantity, share))
     return reserved
@@ -675,15 +691,7 @@ def complete_refund(*, refund: Refund, reference: str = "") -> bool:
     order = Order.objects.get(pk=refund.order_id)
     if refund.restock:
         for refund_line in RefundLine.objects.filter(refund=refund).select_related("order_line"):
-            line = refund_line.order_line
-            if line.item_id is not None:
-                release_stock(
-                    item_id=line.item_id, quantity=refund_line.quantity, order_number=order.number,
-                    reason=StockReason.RETURNED,
-                )  # fmt: skip
-                OrderLine.objects.filter(pk=line.pk).update(
-                    restocked_quantity=F("restocked_quantity") + refund_line.quantity
-                )
+            _restock_line(refund_line.order_line, units=refund_line.quantity, order_number=order.number)
         checkpoint("complete_refund.restocked")
         if (
             not OrderLine.objects.filter(order_id=order.pk, item_id__isnull=False)

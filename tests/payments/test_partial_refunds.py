@@ -74,7 +74,8 @@ def test_a_line_refunded_in_parts_adds_up_to_what_was_paid_for_it(user, fake_str
 
     amounts = [refund_payment(order=order, lines=[(line.pk, 1)]).amount_minor for _ in range(3)]
 
-    assert amounts == [300, 300, 299] and sum(amounts) == 899
+    # What 1, 2 and 3 of the 3 units are worth, less what the units before were: 3.00, 5.99 - 3.00, 8.99 - 5.99.
+    assert amounts == [300, 299, 300] and sum(amounts) == 899
     with pytest.raises(RefundRefused, match="Only 0 of Cup are left to refund"):
         refund_payment(order=order, lines=[(line.pk, 1)])
 
