@@ -529,14 +529,17 @@ def _record_refunded(order: Order, *, amount_minor: int, actor, key: str, **data
                 dedupe_key=f"order-{order.number}-{key}-email")  # fmt: skip
 
 
-def record_late_payment_refunded(*, order: Order, amount_minor: int, attempt: int, reference: str = "") -> None:
-    """A payment (attempt `attempt`) that arrived after the order was cancelled or expired went back to the buyer in
-    full: the refund goes on the timeline (by the shop) and the buyer gets an email saying why, once per attempt. The
-    order's figures do not change (that money was never counted as paid for it). Call it inside the unit of work that
+def record_late_payment_refunded(
+    *, order: Order, amount_minor: int, attempt: int, reference: str = "", cause: str = "closed"
+) -> None:
+    """A payment (attempt `attempt`) that was never counted for the order went back to the buyer in full: it arrived
+    after the order was cancelled or expired (`cause` "closed"), after another attempt had paid it ("paid_twice"), or
+    was of the wrong amount ("wrong_amount"). The refund goes on the timeline (by the shop) and the buyer gets an
+    email saying why, once per attempt. The order's figures do not change. Call it inside the unit of work that
     records the payment refunded, once (payments' conditional status change decides which caller that is)."""
     record_event(order=order, kind=OrderEventKind.REFUNDED, amount_minor=amount_minor, late_payment=True,
-                 attempt=attempt, reference=reference[:100])  # fmt: skip
-    _send_email(order, kind="order_late_payment_refunded", amount_minor=amount_minor,
+                 attempt=attempt, reference=reference[:100], cause=cause)  # fmt: skip
+    _send_email(order, kind="order_late_payment_refunded", amount_minor=amount_minor, cause=cause,
                 dedupe_key=f"order-{order.number}-late-{attempt}-refunded-email")  # fmt: skip
 
 

@@ -10,6 +10,7 @@ class PaymentStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
     REFUNDED = "refunded", "Refunded"
     MISMATCH = "mismatch", "Amount mismatch"  # paid a different amount or currency: not fulfilled, order flagged
+    DUPLICATE = "duplicate", "Paid twice"  # paid when another attempt had paid the order: refunded, order flagged
 
 
 class Gateway(models.TextChoices):

@@ -59,6 +59,12 @@ logger = logging.getLogger(__name__)
 # Stripe refuses a Checkout Session that expires sooner than 30 minutes after creation; one more for clock skew.
 MIN_SESSION_LIFETIME = timedelta(minutes=31)
 UNFINISHED = (PaymentStatus.CREATING, PaymentStatus.OPEN)
+# What an attempt may be when its session is paid in full (a late or replayed answer may find it failed or expired).
+PAYABLE_STATUSES = (*UNFINISHED, PaymentStatus.PROCESSING, PaymentStatus.FAILED, PaymentStatus.EXPIRED)
+# Orders some attempt has paid.
+PAID_ORDER = (
+    OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED
+)  # fmt: skip
 
 
 def _set_status(payment: Payment, *, to: str, sources, **fields) -> bool:
@@ -154,6 +160,9 @@ def start_payment(*, order, site_url: str) -> Payment:
         order.refresh_from_db()
         if not is_payable(order=order):
             raise OrderNotPayable(f"Order {order.number} is {order.get_status_display().lower()}.")
+        payment.refresh_from_db(fields=["status"])
+        if payment.status == PaymentStatus.PROCESSING:  # completed, its money on the way: no second session
+            raise PaymentInProgress()
         payment = None
     if payment is None or payment.status != PaymentStatus.CREATING or payment.gateway != gateway.name:
         payment = _new_attempt(order=order, gateway_name=gateway.name)
@@ -215,7 +224,10 @@ def fulfil_checkout_session(*, session: SessionInfo) -> str:
     cancelled or expired: the money is refunded through the outbox and the order flagged. Expired: the attempt
     expires, and so does the order when it was its latest attempt (its stock is released). Completed but unpaid (an
     asynchronous method): the attempt is processing.
-    Outcomes: paid, already_paid, amount_mismatch, paid_closed_order, processing, expired, open, unknown_session.
+    Paid when another attempt had paid the order already: that money is refunded through the outbox and the order
+    flagged.
+    Outcomes: paid, already_paid, amount_mismatch, paid_twice, paid_closed_order, processing, expired, open,
+    unknown_session.
     """
     payment = _payment_for_session(session)
     if payment is None:
@@ -242,12 +254,18 @@ def fulfil_checkout_session(*, session: SessionInfo) -> str:
             )
         return "amount_mismatch"
 
-    newly_paid = _set_status(
-        payment,
-        to=PaymentStatus.PAID,
-        sources=[*UNFINISHED, PaymentStatus.PROCESSING, PaymentStatus.FAILED, PaymentStatus.EXPIRED],
-        payment_intent=intent,
-    )
+    if order.status in PAID_ORDER and payment.status != PaymentStatus.PAID:
+        # Another attempt paid the order first (e.g. a bank debit that cleared after the shopper paid by card): this
+        # money is not the order's and goes back, as a payment of a closed order does.
+        if _set_status(payment, to=PaymentStatus.DUPLICATE, sources=PAYABLE_STATUSES, payment_intent=intent):
+            flag_order(
+                order=order,
+                reason=f"Session {session.id} paid the order a second time: that payment is refunded automatically.",
+            )
+            enqueue(REFUND_LATE_PAYMENT, payment_id=str(payment.pk))
+        return "paid_twice"
+
+    newly_paid = _set_status(payment, to=PaymentStatus.PAID, sources=PAYABLE_STATUSES, payment_intent=intent)
     checkpoint("fulfil.payment_marked")
     was_paid = order.status != OrderStatus.PENDING_PAYMENT
     try:
@@ -505,8 +523,12 @@ def record_refund(*, payment_intent: str, amount_refunded: int, fully: bool) -> 
         logger.warning("Refund for unknown payment intent %r; ignored", payment_intent)
         return "unknown_payment"
     order = payment.order
-    if fully and order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
-        # The refund of a payment that arrived after the order closed (ours, or made in Stripe's dashboard).
+    if fully and (
+        payment.status in (PaymentStatus.DUPLICATE, PaymentStatus.MISMATCH)
+        or order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
+    ):
+        # The refund of money that was never the order's (ours, or made in Stripe's dashboard): a payment that arrived
+        # after the order closed, paid it a second time, or paid the wrong amount. The order stays as it is.
         _record_late_payment_refund(payment=payment, amount_minor=amount_refunded)
         return "late_payment_refunded"
     if not fully:
@@ -579,11 +601,14 @@ def _expire_at_gateway(payment: Payment) -> SessionInfo:
 
 @handler(REFUND_LATE_PAYMENT)
 def refund_late_payment(payload: dict) -> None:
-    """Gives back the money of a payment that arrived after its order was cancelled or expired. Raises
-    PaymentGatewayError while the gateway cannot be reached (retried; the idempotency key makes it refund once)."""
+    """Gives back the money of a payment that arrived after its order was cancelled or expired, or paid it a second
+    time. Raises PaymentGatewayError while the gateway cannot be reached (retried; the idempotency key makes it
+    refund once)."""
     payment = Payment.objects.select_related("order").filter(pk=payload["payment_id"]).first()
-    if payment is None or payment.status != PaymentStatus.PAID:
-        return
+    if payment is None or payment.status not in (PaymentStatus.PAID, PaymentStatus.DUPLICATE):
+        return  # refunded already (a paid one of a closed order becomes REFUNDED), or not ours to refund
+    if payment.status == PaymentStatus.DUPLICATE and payment.amount_refunded_minor:
+        return  # refunded already (Stripe's charge.refunded for it came first)
     reference = gateway_named(payment.gateway).refund(
         payment=payment,
         amount_minor=payment.amount_minor,
@@ -594,15 +619,25 @@ def refund_late_payment(payload: dict) -> None:
 
 @unit_of_work
 def _record_late_payment_refund(*, payment: Payment, amount_minor: int, reference: str = "") -> bool:
-    """The money of a payment that arrived after its order closed went back (our refund, or Stripe's charge.refunded
-    for it, whichever is recorded first): the attempt is refunded and, by whoever moved it, the refund goes on the
+    """The money of a payment that was never the order's went back (our refund, or Stripe's charge.refunded for it,
+    whichever is recorded first): it arrived after the order closed (the attempt, PAID, becomes REFUNDED), paid the
+    order a second time (DUPLICATE) or paid the wrong amount (MISMATCH; these two keep their status, which says why
+    the money was not the order's, and record the amount refunded). By whoever records it, the refund goes on the
     order's timeline and into the buyer's email, once. Returns whether this call recorded it."""
-    if not _set_status(
-        payment, to=PaymentStatus.REFUNDED, sources=[PaymentStatus.PAID], amount_refunded_minor=amount_minor
-    ):
+    if payment.status == PaymentStatus.PAID:
+        cause = "closed"
+        recorded = _set_status(
+            payment, to=PaymentStatus.REFUNDED, sources=[PaymentStatus.PAID], amount_refunded_minor=amount_minor
+        )
+    else:
+        cause = "paid_twice" if payment.status == PaymentStatus.DUPLICATE else "wrong_amount"
+        recorded = Payment.objects.filter(pk=payment.pk, status=payment.status, amount_refunded_minor=0).update(
+            amount_refunded_minor=amount_minor, updated_at=timezone.now()
+        )
+    if not recorded:
         return False
     record_late_payment_refunded(
-        order=payment.order, amount_minor=amount_minor, attempt=payment.attempt, reference=reference or ""
+        order=payment.order, amount_minor=amount_minor, attempt=payment.attempt, reference=reference or "", cause=cause
     )
     return True
 
