@@ -165,7 +165,8 @@ def _demo_item(number: int, leaf: Category, sellers: list[User], rng: random.Ran
 
 @unit_of_work
 def _create_items(items: list[Item]) -> None:
-    """Stores the items with their opening stock moves, all or none (bulk_create sends no signals)."""
+    """Stores the items with their opening stock moves, all or none, and has cached pages show them once they commit
+    (bulk_create sends no signals; each batch, so that a run stopped halfway leaves no stored item unseen)."""
     for item in items:
         item.pk = None  # a retried unit inserts afresh
     Item.objects.bulk_create(items)
@@ -174,6 +175,7 @@ def _create_items(items: list[Item]) -> None:
         for item in items
         if item.stock
     )
+    catalog_changed(everything=True, stock=True)
 
 
 def load_demo(*, items: int = 60, progress: Progress = lambda message: None, batch_size: int = 1000) -> dict:
@@ -204,7 +206,5 @@ def load_demo(*, items: int = 60, progress: Progress = lambda message: None, bat
     if batch:
         _create_items(batch)
         created += len(batch)
-    if created:
-        catalog_changed(everything=True, stock=True)  # bulk_create sends no signals
     progress(f"Items: {created} created, {items - created} already there.")
     return {"users": users, "items_created": created}

@@ -1,15 +1,15 @@
-from django.conf import settings
+from django.db.models.signals import post_delete
 
-from pricing.selectors import PRICING_VERSION_KEY, personal_redemptions
-from pricing.services import anonymise_redemptions
-from shop.db import on_commit
-from shop.fragments import replace_version_token
+from pricing.models import DiscountCode
+from pricing.selectors import personal_redemptions
+from pricing.services import anonymise_redemptions, prices_changed
 
 
-def pricing_changed(sender, **kwargs) -> None:
-    """A rate, zone, method, tier or code was saved or deleted: cached carts must be priced again (after commit)."""
-    if settings.CACHE_IS_SHARED:
-        on_commit(lambda: replace_version_token(PRICING_VERSION_KEY))
+def pricing_changed(sender, instance=None, **kwargs) -> None:
+    """A rate, zone, method, tier or code was saved or deleted: cached carts must be priced again (after commit), and
+    again when a saved code starts or stops applying."""
+    code = instance if isinstance(instance, DiscountCode) and kwargs.get("signal") is not post_delete else None
+    prices_changed(at=(code.starts_at, code.ends_at) if code is not None else ())
 
 
 def export_redemptions(sender, user, emails: list[str], **kwargs) -> dict:

@@ -1,14 +1,38 @@
 """Writes on pricing: a discount code's uses, counted by conditional updates so that however many buyers race for
 the last use, exactly as many orders as the limit allows get it. Called inside the order's unit of work."""
 
+from django.conf import settings
 from django.db.models import F, ProtectedError, Q
 from django.utils import timezone
 
 from audit.services import is_audited, record_change, record_instance_change
 from pricing.exceptions import DiscountCodeInUse, DiscountRefused
 from pricing.models import DiscountCode, DiscountRedemption
-from pricing.selectors import redemptions_under
-from shop.db import checkpoint, unit_of_work
+from pricing.selectors import PRICING_VERSION_KEY, redemptions_under
+from shop.db import checkpoint, on_commit, unit_of_work
+from shop.fragments import replace_version_token
+from shop.outbox import enqueue, handler
+
+PRICES_CHANGED = "pricing.prices_changed"
+
+
+def prices_changed(*, at=()) -> None:
+    """Cached cart pages show prices, shipping and discount codes: once the caller's transaction commits (at once
+    outside one) they are priced again, and again at each moment of `at` still to come (a code's start or end, when
+    it begins or stops applying with nobody writing anything)."""
+    if not settings.CACHE_IS_SHARED:
+        return
+    on_commit(lambda: replace_version_token(PRICING_VERSION_KEY))
+    now = timezone.now()
+    for moment in at:
+        if moment is not None and moment > now:
+            key = f"{PRICES_CHANGED}:{moment.isoformat()}"
+            enqueue(PRICES_CHANGED, dedupe_key=key, after_seconds=(moment - now).total_seconds())
+
+
+@handler(PRICES_CHANGED)
+def _prices_changed_now(payload: dict) -> None:
+    replace_version_token(PRICING_VERSION_KEY)
 
 
 def redeem_code(*, code: str, order_number: str, email: str) -> None:
@@ -32,6 +56,12 @@ def redeem_code(*, code: str, order_number: str, email: str) -> None:
         )
     DiscountRedemption.objects.create(code=discount, order_number=order_number, email=email)
     _audit_used_count(discount, change=+1)
+    if discount.usage_limit is not None and _is_used_up(discount):
+        prices_changed()  # carts showing the code can no longer have it
+
+
+def _is_used_up(discount: DiscountCode) -> bool:
+    return DiscountCode.objects.filter(pk=discount.pk, used_count__gte=F("usage_limit")).exists()
 
 
 def _audit_used_count(discount: DiscountCode, *, change: int) -> None:
@@ -63,6 +93,8 @@ def release_code(*, order_number: str) -> bool:
     given_back = DiscountCode.objects.filter(pk=redemption.code_id, used_count__gt=0).update(
         used_count=F("used_count") - 1
     )
+    if given_back and redemption.code.usage_limit is not None:
+        prices_changed()  # a used-up code may apply again
     if is_audited():
         record_instance_change(
             action="update",
