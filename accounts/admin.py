@@ -1,3 +1,5 @@
+from allauth.account import admin as account_admin
+from allauth.account.models import EmailAddress, EmailConfirmation
 from allauth.mfa import admin as mfa_admin  # noqa: F401 (registered first, whatever the apps' order: unregistered below)
 from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
@@ -15,10 +17,12 @@ from accounts.services import erase_personal_data, make_sellers, reset_second_fa
 from accounts.views import personal_data_response
 from shop.exceptions import ShopError
 
-# allauth.mfa registers its authenticators in the admin, where a second factor's secret shows in plain text and can be
-# replaced. Staff reset a lost second factor with the users' "Reset two-factor authentication" action instead.
-if admin.site.is_registered(Authenticator):
-    admin.site.unregister(Authenticator)
+# allauth registers its second factors and its email confirmations in the admin, where a second factor's secret and
+# a confirmation link's key show in plain text. Staff reset a lost second factor with the users' "Reset two-factor
+# authentication" action instead; a confirmation is the mailbox owner's business.
+for model in (Authenticator, EmailConfirmation):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
 
 
 class RoleFilter(admin.SimpleListFilter):
@@ -183,3 +187,41 @@ class UserAdmin(BaseUserAdmin):
                 messages.SUCCESS,
             )
         return None
+
+
+if admin.site.is_registered(EmailAddress):
+    admin.site.unregister(EmailAddress)
+
+
+@admin.register(EmailAddress)
+class EmailAddressAdmin(account_admin.EmailAddressAdmin):
+    """allauth's, but an address of an account that staff may not manage (another staff member's, a superuser's:
+    `accounts.selectors.may_manage`) is a superuser's to add, change, verify or delete: a verified address receives
+    that account's password resets."""
+
+    def _may(self, request, address) -> bool:
+        return address is None or may_manage(actor=request.user, user=address.user)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and self._may(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and self._may(request, obj)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not self._may(request, obj):  # an address added to, or moved to, such an account
+            raise PermissionDenied("Only a superuser may change another staff member's email addresses.")
+        super().save_model(request, obj, form, change)
+
+    def delete_queryset(self, request, queryset) -> None:
+        if not all(self._may(request, address) for address in queryset.select_related("user")):
+            raise PermissionDenied("Only a superuser may change another staff member's email addresses.")
+        super().delete_queryset(request, queryset)
+
+    def make_verified(self, request, queryset) -> None:
+        allowed = [address.pk for address in queryset.select_related("user") if self._may(request, address)]
+        if len(allowed) < queryset.count():
+            self.message_user(request, "Skipped the addresses of accounts only a superuser manages.", messages.WARNING)
+        super().make_verified(request, queryset.filter(pk__in=allowed))
+
+    make_verified.short_description = account_admin.EmailAddressAdmin.make_verified.short_description

@@ -129,3 +129,45 @@ def test_erasure_erases_the_person_from_the_audit_trail_but_keeps_what_was_done(
     update = entries.filter(model="accounts.user", object_id=str(person.pk), action="update").order_by("created_at")
     assert update.first().changes["first_name"] == ["[erased]", "[erased]"] and update.first().actor == root
     assert update.last().changes["is_active"] == [True, False]
+
+
+@pytest.fixture
+def address_clerk(clerk):
+    """The clerk, also allowed every change to allauth's email addresses."""
+    perms = Permission.objects.filter(content_type__app_label="account", codename__endswith="_emailaddress")
+    clerk.groups.get().permissions.add(*perms)
+    return clerk
+
+
+def test_staff_cannot_give_a_superuser_an_address_of_theirs(client, address_clerk, root):
+    """A verified address of the clerk's on the superuser's account would receive its password resets."""
+    from allauth.account.models import EmailAddress
+
+    client.force_login(address_clerk)
+    form = {"user": root.pk, "email": "mine@example.com", "verified": "on", "primary": ""}
+    response = client.post("/admin/account/emailaddress/add/", form)
+    assert response.status_code == 403
+    assert not EmailAddress.objects.filter(email="mine@example.com").exists()
+
+
+def test_staff_verify_a_shoppers_address_but_not_a_peers(client, address_clerk):
+    from allauth.account.models import EmailAddress
+
+    shopper, peer = UserFactory(email="shopper@example.com"), _peer()
+    addresses = [EmailAddress.objects.create(user=person, email=f"second-{person.pk}@example.com") for person in
+                 (shopper, peer)]  # fmt: skip
+    client.force_login(address_clerk)
+    page = client.post(
+        "/admin/account/emailaddress/",
+        {"action": "make_verified", "_selected_action": [address.pk for address in addresses]},
+        follow=True,
+    )
+    assert "Skipped the addresses" in page.content.decode()
+    verified = dict(EmailAddress.objects.filter(pk__in=[a.pk for a in addresses]).values_list("user_id", "verified"))
+    assert verified == {shopper.pk: True, peer.pk: False}
+    assert client.get(f"/admin/account/emailaddress/{addresses[1].pk}/delete/").status_code == 403
+
+
+def test_the_admin_does_not_show_email_confirmation_keys(client, root):
+    client.force_login(root)
+    assert client.get("/admin/account/emailconfirmation/").status_code == 404
