@@ -112,6 +112,9 @@ def _gateway_error(action: str, exc: stripe.StripeError) -> PaymentGatewayError:
     return PaymentGatewayError(retryable=retryable, detail=f"{type(exc).__name__}: {exc}")
 
 
+REFUND_KEY_METADATA = "shop_refund_key"  # a refund's idempotency key, kept by Stripe with the refund
+
+
 class StripeGateway:
     """Stripe Checkout through the official library; every library error becomes a PaymentGatewayError."""
 
@@ -194,11 +197,22 @@ class StripeGateway:
             raise _gateway_error("checkout session expire", exc) from exc
 
     def refund(self, *, payment: Payment, amount_minor: int, idempotency_key: str) -> str:
+        """Refunds once per `idempotency_key`, however late the retry: Stripe replays a key for 24 hours only, so the
+        key also goes into the refund's metadata, and a refund already made under it is looked for first (a retry
+        days after a first try whose answer was lost must not refund again)."""
         if not payment.payment_intent:
             raise PaymentGatewayError("Stripe has no payment to refund for this order.", retryable=False)
         try:
+            made = self.client.v1.refunds.list(params={"payment_intent": payment.payment_intent, "limit": 100})
+            for refund in made.data:
+                if refund.metadata and refund.metadata.to_dict().get(REFUND_KEY_METADATA) == idempotency_key:
+                    return refund.id
             refund = self.client.v1.refunds.create(
-                params={"payment_intent": payment.payment_intent, "amount": amount_minor},
+                params={
+                    "payment_intent": payment.payment_intent,
+                    "amount": amount_minor,
+                    "metadata": {REFUND_KEY_METADATA: idempotency_key},
+                },
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as exc:

@@ -8,7 +8,8 @@ this server on 127.0.0.1. It implements only the calls the shop makes, with Stri
   ``GET /v1/checkout/sessions/{id}/line_items``, ``POST /v1/checkout/sessions/{id}/expire``
   (``expand[]=line_items`` on create and retrieve)
 - ``POST /v1/coupons``, ``GET /v1/coupons/{id}``
-- ``POST /v1/refunds`` (full, partial, several per payment), ``GET /v1/refunds/{id}``
+- ``POST /v1/refunds`` (full, partial, several per payment), ``GET /v1/refunds/{id}``,
+  ``GET /v1/refunds?payment_intent=...`` (newest first; ``limit``)
 
 and helpers that play Stripe's part in the story (completing or expiring a session, the events
 Stripe would send, signing webhook payloads) or let a test look at what the fake holds
@@ -463,6 +464,12 @@ class FakeStripe:
         with self._lock:
             self._failures.extend([(status, error_type, message)] * count)
 
+    def forget_idempotency_keys(self) -> None:
+        """Forget every stored idempotency key, as Stripe does after 24 hours: a retry with an old key then runs
+        as a new request."""
+        with self._lock:
+            self._idempotency.clear()
+
     def hang_next(self, seconds: float) -> None:
         """Delay the next response by ``seconds`` (to make the client time out).
 
@@ -735,6 +742,8 @@ class FakeStripe:
             if match := _REFUND_RE.match(path):
                 _expand_param(params, ())
                 return _copy(self._object_or_404(self.refunds, "refund", match.group(1)))
+            if path == "/v1/refunds":
+                return self._list_refunds(params)
         raise _UnknownRoute(404, f"Unrecognized request URL ({method}: {path}).")
 
     # -- checkout sessions -------------------------------------------------------------------
@@ -920,6 +929,23 @@ class FakeStripe:
                 param="discounts[0][coupon]",
             )
         return coupon
+
+    def _list_refunds(self, params: dict[str, Any]) -> dict[str, Any]:
+        """``GET /v1/refunds``: the refunds of one ``payment_intent`` (every refund without it), newest first, at
+        most ``limit`` (no cursors: the shop never needs a second page)."""
+        limit = LIST_DEFAULT_LIMIT
+        if "limit" in params:
+            limit = _int_param(params["limit"], "limit")
+            if not 1 <= limit <= 100:
+                raise _param_error("Invalid limit: must be between 1 and 100.", "limit")
+        wanted = params.get("payment_intent")
+        refunds = [r for r in reversed(self.refunds.values()) if wanted in (None, r["payment_intent"])]
+        return {
+            "object": "list",
+            "data": _copy(refunds[:limit]),
+            "has_more": len(refunds) > limit,
+            "url": "/v1/refunds",
+        }
 
     def _line_items_page(self, session: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         """One page of a session's line items, as ``GET .../line_items`` (``limit``, ``starting_after``,

@@ -76,7 +76,11 @@ def test_refund_through_stripe_sends_one_full_refund(staff_client, stripe_paid_o
 
     (request,) = fake_stripe.requests_to("/v1/refunds", "POST")
     payment = Payment.objects.get(order=stripe_paid_order)
-    assert request.form == {"payment_intent": payment.payment_intent, "amount": "2500"}
+    assert request.form == {
+        "payment_intent": payment.payment_intent,
+        "amount": "2500",
+        "metadata[shop_refund_key]": request.idempotency_key,
+    }
     assert messages_of(response) == ["1 order refunded in full through the payment gateway."]
     assert Order.objects.get(pk=stripe_paid_order.pk).status == OrderStatus.REFUNDED
     assert payment.status == PaymentStatus.REFUNDED

@@ -101,6 +101,7 @@ def test_the_refund_of_a_second_payment_is_retried_until_the_gateway_answers(use
     fake_stripe.complete_session(second.session_id)
     fake_stripe.complete_session(first.session_id)
     settings.STRIPE_TIMEOUT_SECONDS = 1
+    fake_stripe.hang_next(0)  # the look for an earlier refund answers
     fake_stripe.hang_next(2)  # the refund's first try times out
     assert _fulfil(fake_stripe, "checkout.session.completed") == ["paid", "paid_twice"]
     assert Payment.objects.get(pk=first.pk).status == PaymentStatus.DUPLICATE

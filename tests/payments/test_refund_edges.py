@@ -61,6 +61,7 @@ def test_a_refund_under_way_does_not_restock_what_the_refunded_order_put_back(us
         handle_stripe_event(event=event)
     assert stock_of(item) == 7
     settings.STRIPE_TIMEOUT_SECONDS = 1
+    fake_stripe.hang_next(0)  # the look for an earlier refund answers
     fake_stripe.hang_next(2)
     with pytest.raises(PaymentGatewayError):
         refund_order(order=Order.objects.get(pk=order.pk), restock=True, actor=staff)
@@ -79,3 +80,26 @@ def test_a_refund_under_way_does_not_restock_what_the_refunded_order_put_back(us
     assert refund.status == RefundStatus.DONE
     assert stock_of(item) == 10 and not stock_mismatches()
     assert OrderLine.objects.get(order=order).restocked_quantity == 3
+
+
+def test_a_refund_retried_after_stripe_forgot_its_key_is_not_made_twice(user, staff, item, fake_stripe, settings):
+    """Stripe keeps an idempotency key for 24 hours. A refund whose answer was lost, retried later than that (the
+    outbox after a long outage, or staff retrying a failed message), finds the refund made under its key."""
+    order = place(user, (item, 1))
+    fake_stripe.complete_session(start_payment(order=order, site_url=SITE).session_id)
+    for event in fake_stripe.events_of("checkout.session.completed"):
+        handle_stripe_event(event=event)
+    settings.STRIPE_TIMEOUT_SECONDS = 1
+    fake_stripe.hang_next(0)  # the look for an earlier refund answers
+    fake_stripe.hang_next(2)  # the refund is made, its answer lost
+    with pytest.raises(PaymentGatewayError):
+        refund_order(order=Order.objects.get(pk=order.pk), restock=False, actor=staff)
+    payment_intent = fake_stripe.events_of("charge.refunded")[0]["data"]["object"]["payment_intent"]
+    assert len(fake_stripe.refunds_for(payment_intent)) == 1
+
+    fake_stripe.forget_idempotency_keys()  # a day later
+    OutboxMessage.objects.filter(topic="payments.finish_refund").update(available_at=timezone.now() - timedelta(1))
+    sweep()
+    assert Refund.objects.get(order=order).status == RefundStatus.DONE
+    assert len(fake_stripe.refunds_for(payment_intent)) == 1
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.REFUNDED

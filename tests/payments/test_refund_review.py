@@ -60,9 +60,13 @@ def test_a_refund_the_webhook_reported_first_is_counted_once(client, user, fake_
     refund = reserve_refund(order=order, amount_minor=300)
     payment = Payment.objects.get(order=order)
     stripe.StripeClient("sk_test_shop", base_addresses={"api": fake_stripe.base_url}).v1.refunds.create(
-        params={"payment_intent": payment.payment_intent, "amount": 300},
+        params={
+            "payment_intent": payment.payment_intent,
+            "amount": 300,
+            "metadata": {"shop_refund_key": f"refund-{refund.pk}"},
+        },
         options={"idempotency_key": f"refund-{refund.pk}"},
-    )  # the process died after Stripe refunded; Stripe's webhook comes first
+    )  # the process died after Stripe refunded, as the gateway asks; Stripe's webhook comes first
     (event,) = fake_stripe.events_of("charge.refunded")
     post_event(client, event)
 

@@ -27,8 +27,14 @@ def test_staff_refund_goes_through_stripe_in_full(client, stripe_paid, fake_stri
     refund_order(order=order)
 
     (request,) = fake_stripe.requests_to("/v1/refunds", "POST")
-    assert request.form == {"payment_intent": stripe_paid.payment_intent, "amount": "2500"}
-    assert request.idempotency_key == f"refund-{order.refunds.get().pk}"  # one key per refund: it happens once
+    key = f"refund-{order.refunds.get().pk}"  # one key per refund: it happens once
+    assert request.idempotency_key == key
+    # The key goes with the refund too: a retry after Stripe forgot it (24 h) finds the refund instead of repeating it.
+    assert request.form == {
+        "payment_intent": stripe_paid.payment_intent,
+        "amount": "2500",
+        "metadata[shop_refund_key]": key,
+    }
     stripe_paid.refresh_from_db()
     assert order.status == OrderStatus.REFUNDED and stripe_paid.status == PaymentStatus.REFUNDED
     # Stripe then reports the refund: nothing more happens.
