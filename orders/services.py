@@ -741,9 +741,17 @@ def fail_refund(*, refund: Refund, reason: str) -> bool:
 
 @unit_of_work
 def flag_order(*, order: Order, reason: str) -> Order:
-    """Marks the order for staff attention with a reason (added to earlier ones); works in any status."""
-    reasons = "\n".join(part for part in (order.attention_reason, reason) if part)
-    Order.objects.filter(pk=order.pk).update(needs_attention=True, attention_reason=reasons, updated_at=timezone.now())
+    """Marks the order for staff attention with a reason (added to earlier ones, as stored: the caller's copy of the
+    order may be older than another flag); works in any status.
+
+    Raises: TransientError when another flag was added between the read and the write (the unit of work runs again).
+    """
+    stored = Order.objects.filter(pk=order.pk).values_list("attention_reason", flat=True).first() or ""
+    reasons = "\n".join(part for part in (stored, reason) if part)
+    if not Order.objects.filter(pk=order.pk, attention_reason=stored).update(
+        needs_attention=True, attention_reason=reasons, updated_at=timezone.now()
+    ):
+        raise TransientError("the order was flagged meanwhile")
     record_event(order=order, kind=OrderEventKind.FLAGGED, reason=reason[:1000])
     logger.warning("Order %s flagged for staff: %s", order.number, reason)
     order.refresh_from_db()
