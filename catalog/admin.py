@@ -15,6 +15,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -22,8 +23,8 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
-from catalog.exceptions import NotEnoughStock
-from catalog.models import Category, Item, StockMove
+from catalog.exceptions import NotEnoughStock, StockTooLarge
+from catalog.models import MAX_STOCK, Category, Item, StockMove
 from catalog.services import adjust_stock, delete_item
 from shop.db import atomic, unit_of_work
 from shop.money import currency_places, format_money, parse_major
@@ -81,7 +82,11 @@ class StockSeenMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "stock" in self.fields:
-            self.fields["stock"].show_hidden_initial = True
+            field = self.fields["stock"]
+            field.show_hidden_initial = True
+            field.max_value = MAX_STOCK  # a field error, as the API and imports answer, never a ledger overflow
+            field.validators.append(MaxValueValidator(MAX_STOCK))
+            field.widget.attrs["max"] = MAX_STOCK
 
     def stock_seen(self) -> int:
         """The stock the page showed; the stock at the time of the post when the page did not say (a hand-made post)."""
@@ -211,7 +216,7 @@ class ItemAdmin(admin.ModelAdmin):
             self.message_user(request, f"{refused} Your other changes were saved.", messages.ERROR)
 
     @unit_of_work
-    def _save_change(self, request, obj: Item, form) -> NotEnoughStock | None:
+    def _save_change(self, request, obj: Item, form) -> NotEnoughStock | StockTooLarge | None:
         super().save_model(request, obj, form, True)  # Item.save() leaves the stock column alone
         if "stock" not in form.changed_data:
             return None
@@ -220,7 +225,7 @@ class ItemAdmin(admin.ModelAdmin):
             obj.stock = adjust_stock(
                 item_id=obj.pk, delta=typed - seen, actor=request.user, note=f"admin: {seen} -> {typed}"
             )
-        except NotEnoughStock as refusal:
+        except (NotEnoughStock, StockTooLarge) as refusal:
             obj.stock = refusal.extra["stock"]
             return refusal
         return None

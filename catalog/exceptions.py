@@ -23,6 +23,14 @@ class NotEnoughStock(CatalogError):
     client_extra = ("item_id", "title", "stock", "delta")
 
 
+class StockTooLarge(CatalogError):
+    """A stock change would take the item above `catalog.models.MAX_STOCK`; `extra` as for NotEnoughStock."""
+
+    code = "stock_too_large"
+    http_status = HTTPStatus.BAD_REQUEST
+    client_extra = ("item_id", "title", "stock", "delta")
+
+
 class NotAllowed(CatalogError):
     """The caller may not manage this item (not its seller, nor staff), or add items at all."""
 

@@ -23,7 +23,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from catalog.exceptions import CatalogError
-from catalog.models import Category, Item, StockMove, StockReason
+from catalog.models import MAX_STOCK, Category, Item, StockMove, StockReason
 from catalog.services import catalog_changed, record_bulk_item_writes
 from shop.db import unit_of_work
 from shop.money import parse_major
@@ -116,6 +116,9 @@ def import_items(
     progress: Progress = lambda message: None,
 ) -> ImportReport:
     """Upserts the file's items by SKU; all rows or none unless `skip_invalid`, which writes just the valid ones.
+    Rows are checked, then written batch by batch (a transaction each): a row that was valid when checked but not when
+    its batch is written (another change took its SKU or slug meanwhile) is not written, and is reported as such
+    (InvalidRows without `skip_invalid`, after the other batches were written).
 
     With a `seller`, new items are theirs and existing items must already be theirs; without one, only existing
     items can be updated (they keep their seller). Raises: ImportFileError, InvalidRows, SellerRequired.
@@ -125,10 +128,12 @@ def import_items(
     started = time.monotonic()
     report = ImportReport(dry_run=dry_run)
     categories = dict(Category.objects.values_list("slug", "pk"))
+    invalid_lines = set()
     for valid, errors in _checked_batches(path, categories=categories, seller=seller, batch_size=batch_size):
         report.rows += len(valid) + len(errors)
         for error in errors:
             report.add_error(error)
+            invalid_lines.add(error.line)
         if dry_run:
             report.created += sum(row.current is None for row in valid)
             report.updated += sum(row.current is not None and bool(_changes(row)) for row in valid)
@@ -139,14 +144,24 @@ def import_items(
         report.seconds = time.monotonic() - started
         raise InvalidRows(f"{report.invalid} of {report.rows} rows are invalid; nothing was imported.", report=report)
     if not dry_run:
-        written = 0
+        written, late = 0, []
         for valid, errors in _checked_batches(path, categories=categories, seller=seller, batch_size=batch_size):
             created, updated = _write_batch(valid, seller=seller)
             report.created += created
             report.updated += updated
+            late += [error for error in errors if error.line not in invalid_lines]
             written += len(valid) + len(errors)
             if written % (batch_size * 10) < batch_size or written == report.rows:
                 progress(f"Imported {written}/{report.rows} rows ({100 * written // max(report.rows, 1)}%).")
+        for error in late:  # valid when checked, not when written: someone took its SKU or slug meanwhile
+            report.add_error(RowError(error.line, f"{error.reason} (changed while importing; not imported)"))
+        if late and not skip_invalid:
+            report.seconds = time.monotonic() - started
+            raise InvalidRows(
+                f"{len(late)} of {report.rows} rows became invalid while importing and were not imported; the "
+                f"other {report.created + report.updated} changes were.",
+                report=report,
+            )
     report.seconds = time.monotonic() - started
     return report
 
@@ -313,6 +328,9 @@ def _parse(line: int, record: dict, *, categories: dict) -> tuple[_Row | None, R
     if "__error__" in record:
         return None, RowError(line, f"the row {record['__error__']}")
     problems = []
+    nested = sorted(str(key) for key, value in record.items() if isinstance(value, list | dict))
+    if nested:  # JSON: a list or an object where text or a number belongs
+        problems.append(f"{', '.join(nested)} must be text or a number")
     values = {key: ("" if value is None else str(value).strip()) for key, value in record.items()}
     missing = [name for name in REQUIRED_COLUMNS if name not in record]
     if missing:
@@ -333,15 +351,17 @@ def _parse(line: int, record: dict, *, categories: dict) -> tuple[_Row | None, R
     price = parse_major(values["price"])
     if price is None or isinstance(record["price"], bool):
         problems.append(f"bad price {values['price']!r} (expected an amount like 12.50)")
-    elif not 1 <= price <= MAX_INTEGER:
+    elif price < 1:
         problems.append(f"bad price {values['price']!r} (must be more than zero)")
+    elif price > MAX_INTEGER:
+        problems.append(f"price {_shortened(values['price'])} is too large")
     stock = _whole_number(values["stock"])
     if stock is None or isinstance(record["stock"], bool):
         problems.append(f"bad stock {values['stock']!r} (expected a whole number)")
     elif stock < 0:
         problems.append(f"negative stock {_shortened(values['stock'])}")
-    elif stock > MAX_INTEGER:
-        problems.append(f"stock {_shortened(values['stock'])} is too large")
+    elif stock > MAX_STOCK:
+        problems.append(f"stock {_shortened(values['stock'])} is too large (at most {MAX_STOCK:,})")
     category_id = categories.get(values["category"])
     if category_id is None:
         problems.append(f"unknown category {values['category']!r}")

@@ -7,6 +7,9 @@ from shop.text import SingleLineCharField
 from shop.validators import stored_image_name, validate_image_upload
 
 LOW_STOCK = 5  # at or below this, a shopper is told how many are left
+# The most units of one item the shop holds: every way of setting stock (admin, API, imports, commands) refuses more,
+# so that returns and repairs never leave the column's range (or the ledger's sum) however often they run.
+MAX_STOCK = 1_000_000
 
 
 class TaxClass(models.TextChoices):

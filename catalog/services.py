@@ -9,14 +9,15 @@ its moves. `Item.save()` never writes `stock` back on an existing row.
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, models
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
 from audit.services import is_audited, record_change, record_instance_change, snapshot
-from catalog.exceptions import CatalogError, ItemNotFound, NotEnoughStock
-from catalog.models import LOW_STOCK, CatalogRevision, Category, Item, StockMove, StockReason, stock_label
+from catalog.exceptions import CatalogError, ItemNotFound, NotEnoughStock, StockTooLarge
+from catalog.models import LOW_STOCK, MAX_STOCK, CatalogRevision, Category, Item, StockMove, StockReason, stock_label
 from catalog.selectors import EVERYTHING, ITEMS, STOCK, category_scope, ledger_totals
 from shop.db import TransientError, checkpoint, on_commit, unit_of_work
 from shop.fragments import replace_version_tokens
@@ -211,8 +212,8 @@ def adjust_stock(
     """Adds `delta` units (negative: takes them) in one conditional update, whatever else moved the stock meanwhile,
     and records the move; returns the new stock. A delta of 0 changes and records nothing.
 
-    Raises: NotEnoughStock (code "stock_below_zero") when the stock would go below zero, stock unchanged;
-    ItemNotFound; ValueError for an unknown reason.
+    Raises: NotEnoughStock (code "stock_below_zero") when the stock would go below zero, StockTooLarge above
+    MAX_STOCK, stock unchanged; ItemNotFound; ValueError for an unknown reason.
     """
     reason = StockReason(reason)
     if delta == 0:
@@ -221,13 +222,18 @@ def adjust_stock(
             raise ItemNotFound(item_id=str(item_id))
         return current
     items = Item.objects.filter(pk=item_id)
-    if delta < 0:
-        items = items.filter(stock__gte=-delta)
+    items = items.filter(stock__gte=-delta) if delta < 0 else items.filter(stock__lte=MAX_STOCK - delta)
     if not items.update(stock=F("stock") + delta, updated_at=timezone.now()):
         found = Item.objects.filter(pk=item_id).values_list("title", "stock").first()
         if found is None:
             raise ItemNotFound(item_id=str(item_id))
         title, stock = found
+        if delta > 0:
+            raise StockTooLarge(
+                f"{title} has {stock} in stock: adding {delta} would make {stock + delta}, more than the "
+                f"{MAX_STOCK:,} units an item may hold. Stock was not changed.",
+                item_id=str(item_id), title=title, stock=stock, delta=delta,
+            )  # fmt: skip
         raise NotEnoughStock(
             f"{title} has {stock} in stock: taking {-delta} would leave {stock + delta}. Stock was not changed.",
             item_id=str(item_id),
@@ -253,6 +259,8 @@ def set_stock(*, item_id: object, stock: int, actor=None, reason: str = StockRea
     reason = StockReason(reason)
     if stock < 0:
         raise ValueError("stock cannot be negative")
+    if stock > MAX_STOCK:
+        raise ValueError(f"stock cannot be more than {MAX_STOCK:,}")
     current = _current_stock(item_id)
     if current is None:
         raise ItemNotFound(item_id=str(item_id))
@@ -324,13 +332,25 @@ def update_items(*, item_ids: list, actor=None, **changes: object) -> int:
     were matched.
 
     Bulk edits must come through here (or `save()`): a bare `QuerySet.update()` would leave the catalog cache stale.
-    Raises: ValueError for a field it may not set.
+    Each value is checked as the model's field checks it (a price of at least 0.01, an existing category...), since
+    `QuerySet.update()` skips the model's validation; the caller decides whose items `item_ids` may name.
+    Raises: ValueError for a field it may not set; ValidationError naming each bad value (nothing is changed).
     """
     unknown = set(changes) - UPDATABLE_FIELDS
     if unknown:
         raise ValueError(f"cannot bulk-update {', '.join(sorted(unknown))}")
     if not changes or not item_ids:
         return 0
+    errors = {}
+    for name, value in changes.items():
+        if name == "stock":  # set_stock's own checks
+            continue
+        try:
+            changes[name] = Item._meta.get_field(name).clean(value, None)
+        except ValidationError as error:
+            errors[name] = error.messages
+    if errors:
+        raise ValidationError(errors)
     stock = changes.pop("stock", None)
     matched = 0
     if changes:

@@ -1,11 +1,10 @@
 from rest_framework import serializers
 
-from catalog.models import Item
+from catalog.models import MAX_STOCK, Item
 from catalog.selectors import SEARCH_MAX_LENGTH, SORTS, category_list
 from shop.api import StrictBooleanField, StrictIntegerField, StrictSerializer, Timestamp, currency
 
 MAX_PRICE_MINOR = 100_000_000
-MAX_STOCK = 1_000_000
 
 
 class ItemOutputSerializer(serializers.Serializer):

@@ -10,7 +10,7 @@ from django.urls import reverse
 from PIL import Image
 
 from catalog.admin import ItemAdminForm
-from catalog.models import Item, StockMove, StockReason
+from catalog.models import MAX_STOCK, Item, StockMove, StockReason
 from catalog.selectors import ledger_totals
 from catalog.services import reserve_stock
 from tests.factories import CategoryFactory, ItemFactory, SellerFactory, UserFactory
@@ -321,3 +321,29 @@ def test_stock_moves_are_read_only_and_a_seller_sees_only_those_of_own_items(sel
     assert seller_client.post(reverse("admin:catalog_stockmove_change", args=[mine_move.pk]), forged).status_code == 403
     seller_client.post(move_list, {"action": "delete_selected", "_selected_action": [mine_move.pk], "post": "yes"})
     assert StockMove.objects.filter(pk=mine_move.pk, delta=-1).exists()
+
+
+def test_a_stock_above_the_most_an_item_may_hold_is_a_field_error(seller_client, two_sellers):
+    """A stock near the column's limit overflowed the ledger's sum later (the first return of a unit)."""
+    mine = two_sellers["mine"]
+    page = seller_client.get(change_url(mine)).content.decode()
+    too_many = item_post(mine, stock=2**63 - 1, **{"initial-stock": shown_stock(page)})
+    response = seller_client.post(change_url(mine), too_many)
+    assert response.status_code == 200 and "Ensure this value is less than or equal to 1000000" in response.text
+
+    listing = seller_client.get(CHANGELIST).content.decode()
+    edit = list_edit([mine], price_minor="1250", stock=str(MAX_STOCK + 1), is_active="on")
+    seller_client.post(CHANGELIST, edit | {"initial-form-0-stock": shown_stock(listing, "initial-form-0-stock")})
+    mine.refresh_from_db()
+    assert mine.stock == 3 and ledger_totals(item_ids=[mine.pk]) == {mine.pk: 3}
+
+
+def test_a_hand_made_post_cannot_push_the_stock_past_the_most_an_item_may_hold(seller_client, two_sellers):
+    """The page "showed" 0: the typed stock is added whole, and 3 + 1,000,000 is refused with a message."""
+    mine = two_sellers["mine"]
+    response = seller_client.post(
+        change_url(mine), item_post(mine, title="Pan", stock=MAX_STOCK, **{"initial-stock": "0"}), follow=True
+    )
+    assert f"more than the {MAX_STOCK:,} units an item may hold" in response.content.decode()
+    mine.refresh_from_db()
+    assert (mine.title, mine.stock) == ("Pan", 3) and ledger_totals(item_ids=[mine.pk]) == {mine.pk: 3}

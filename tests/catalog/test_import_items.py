@@ -245,7 +245,7 @@ def test_an_absurd_stock_a_nul_and_deeply_nested_json_are_reported_not_crashes(s
         run(path, "--seller", "sam@example.com")
 
     errors = capsys.readouterr().err.splitlines()
-    assert errors[0] == "line 1: stock 999999999999999999999999... (5000 characters) is too large"
+    assert errors[0] == "line 1: stock 999999999999999999999999... (5000 characters) is too large (at most 1,000,000)"
     assert errors[1] == "line 1: negative stock -99999999999999999999999... (5001 characters)"
     assert errors[2] == "line 1: title holds a NUL character"
     assert not Item.objects.exists()
@@ -267,3 +267,35 @@ def test_an_import_goes_on_the_audit_trail_with_each_created_and_changed_item(se
     run(write(tmp_path, HEADER + "P-1,Pan 1,Good pan,14.00,4,cookware,\n"), "--seller", "sam@example.com")
     [changed] = AuditEntry.objects.filter(model="catalog.item", object_id=str(pan.pk), action="update")
     assert changed.changes == {"price_minor": [1250, 1400]}
+
+
+def test_a_row_that_becomes_invalid_while_importing_is_reported_not_dropped(setup, tmp_path, capsys):
+    """Rows are checked, then written batch by batch: another seller takes a SKU in between. The first batch is
+    written; the taken row is not, and the command says so and fails."""
+    other = SellerFactory()
+    path = write(tmp_path, HEADER + "P-1,Pan one,,5,1,cookware,\nP-2,Pan two,,5,1,cookware,\n")
+
+    def progress(message):
+        if message.startswith("Checked 2 rows"):  # between the check and the writes
+            ItemFactory(seller=other, category=setup["category"], sku="P-2", title="Theirs")
+
+    with pytest.raises(catalog.imports.InvalidRows, match="1 of 2 rows became invalid while importing") as refused:
+        catalog.imports.import_items(path=path, seller=setup["seller"], batch_size=1, progress=progress)
+    report = refused.value.extra["report"]
+    assert (report.created, report.invalid) == (1, 1)
+    assert "changed while importing; not imported" in str(report.errors[0]) and report.errors[0].line == 3
+    assert Item.objects.get(sku="P-2").title == "Theirs"
+
+
+def test_json_lists_and_objects_are_refused_and_a_too_large_price_is_named(setup, tmp_path, capsys):
+    rows = [
+        {"sku": ["A", "B"], "title": {"en": "Pan"}, "price": "5", "stock": "1", "category": "cookware"},
+        {"sku": "BIG", "title": "Big", "price": "30000000", "stock": "1", "category": "cookware"},
+    ]
+    path = write(tmp_path, json.dumps([{"description": "", **row} for row in rows]), name="items.json")
+    with pytest.raises(CommandError, match="2 of 2 rows are invalid; nothing was imported"):
+        run(path, "--seller", "sam@example.com")
+    errors = capsys.readouterr().err.splitlines()
+    assert errors[0] == "line 1: sku, title must be text or a number"
+    assert errors[1] == "line 1: price 30000000 is too large"  # one JSON line holds both
+    assert not Item.objects.exists()

@@ -1,4 +1,5 @@
 import pytest
+from django.core.exceptions import ValidationError
 
 from catalog.models import Item
 from catalog.selectors import (
@@ -14,7 +15,7 @@ from catalog.selectors import (
 )
 from catalog.services import release_stock, reserve_stock, update_items
 from shop.db import atomic
-from tests.factories import CategoryFactory
+from tests.factories import CategoryFactory, ItemFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -164,3 +165,15 @@ def test_a_sale_that_leaves_the_stock_label_as_it_was_keeps_catalog_pages(make_i
     pages = catalog_version(ITEMS, category_scope("cookware"))
     release_stock(item_id=item.pk, quantity=1)  # 5 -> 6: "In stock" again
     assert catalog_version(ITEMS, category_scope("cookware")) != pages
+
+
+@pytest.mark.django_db
+def test_update_items_checks_each_value_as_the_model_does_and_changes_nothing_when_one_is_bad():
+    item = ItemFactory(price_minor=500)
+    with pytest.raises(ValidationError) as refused:
+        update_items(item_ids=[item.pk], price_minor=0, category_id=999_999)
+    assert set(refused.value.message_dict) == {"price_minor", "category_id"}
+    with pytest.raises(ValidationError):
+        update_items(item_ids=[item.pk], price_minor=-5)
+    item.refresh_from_db()
+    assert item.price_minor == 500
