@@ -402,6 +402,16 @@ def save_address(*, user: User, address: Address | None = None, **fields) -> Add
 
 
 @unit_of_work
+def keep_address(*, user: User, **fields) -> Address:
+    """The user's saved address with exactly these fields, else a new one (`save_address`): "save this address" at
+    checkout, submitted twice or for an address already in the book, keeps one entry."""
+    wanted = {**fields, "postal_code": normalize_postal_code(fields.get("postal_code", ""))}
+    wanted["country"] = (fields.get("country") or "").strip().upper()
+    known = Address.objects.filter(user_id=user.pk, **wanted).first()
+    return known if known is not None else save_address(user=user, **fields)
+
+
+@unit_of_work
 def delete_address(*, user: User, address_id: object) -> None:
     """Deletes the user's address; when it was the default, the newest remaining address becomes the default.
 

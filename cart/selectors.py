@@ -15,6 +15,7 @@ from shop.fragments import version_token
 
 SESSION_KEY = "cart"
 DISCOUNT_SESSION_KEY = "cart_discount"
+SESSION_CART_ID_KEY = "cart_id"
 
 PROBLEM_MESSAGES = {
     "inactive": "This item is no longer sold. Remove it to check out.",
@@ -90,6 +91,13 @@ class CartSummary:
 def owner_for(request) -> CartOwner:
     """The cart owner behind a request."""
     return CartOwner(user=request.user, session=request.session)
+
+
+def session_cart_id(*, session: SessionBase) -> str | None:
+    """The id of a session cart with lines: random, kept in the session only (never in a page), new for each cart
+    filled after one was emptied or ordered. None for an empty cart."""
+    cart_id = session.get(SESSION_CART_ID_KEY)
+    return cart_id if isinstance(cart_id, str) and cart_id and session_quantities(session=session) else None
 
 
 def session_quantities(*, session: SessionBase) -> dict[str, int]:

@@ -4,6 +4,7 @@ Every change to a stored cart ends with `_stored_cart_changed`, which replaces t
 pages and badges are keyed by it (`cart.selectors.cart_version`).
 """
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from cart.exceptions import CartIsEmpty, InvalidQuantity, ItemUnavailable, NotEn
 from cart.models import Cart, CartLine
 from cart.selectors import (
     DISCOUNT_SESSION_KEY,
+    SESSION_CART_ID_KEY,
     SESSION_KEY,
     CartOwner,
     CartSummary,
@@ -87,7 +89,7 @@ def _change_line(owner: CartOwner, item_id: object, new_quantity: Callable[[int]
     quantity = _validate_quantity(new_quantity(quantities.get(str(item.pk), 0)))
     _check_stock(item, quantity)
     quantities[str(item.pk)] = quantity
-    owner.session[SESSION_KEY] = quantities
+    _store_session_lines(owner.session, quantities)
     return CartChange(quantity=quantity, cart=None)
 
 
@@ -158,7 +160,7 @@ def remove_from_cart(*, owner: CartOwner, item_id: object) -> bool:
         return removed
     quantities = session_quantities(session=owner.session)
     removed = quantities.pop(key, None) is not None
-    owner.session[SESSION_KEY] = quantities
+    _store_session_lines(owner.session, quantities)
     return removed
 
 
@@ -185,8 +187,23 @@ def empty_cart(*, owner: CartOwner, read: CartSummary | None = None) -> None:
                 Cart.objects.filter(user_id=owner.user.pk).update(discount_code="")
             _stored_cart_changed(owner.user.pk)
     else:
-        owner.session.pop(SESSION_KEY, None)
-        owner.session.pop(DISCOUNT_SESSION_KEY, None)
+        _forget_session_cart(owner.session)
+
+
+def _store_session_lines(session, quantities: dict[str, int]) -> None:
+    """Writes a session cart's lines. A cart that gets its first line gets an id of its own (a secret of the session:
+    `cart.selectors.session_cart_id`), which it keeps until it is emptied."""
+    if not quantities:
+        _forget_session_cart(session)
+        return
+    session[SESSION_KEY] = quantities
+    if not session.get(SESSION_CART_ID_KEY):
+        session[SESSION_CART_ID_KEY] = secrets.token_urlsafe(24)
+
+
+def _forget_session_cart(session) -> None:
+    for key in (SESSION_KEY, DISCOUNT_SESSION_KEY, SESSION_CART_ID_KEY):
+        session.pop(key, None)
 
 
 @unit_of_work
@@ -209,8 +226,11 @@ def merge_session_cart(*, user, session) -> list[str]:
         existing = stored[pk].quantity if pk in stored else 0
         wanted = existing + quantity
         merged = min(wanted, item.stock, MAX_LINE_QUANTITY)
-        if merged < wanted:
+        if merged < wanted and merged == item.stock:
             notices.append(f"Only {item.stock} of {item.title} available: your cart now holds {merged}.")
+        elif merged < wanted:
+            limit = f"At most {MAX_LINE_QUANTITY} of an item per order"
+            notices.append(f"{limit}: your cart now holds {merged} of {item.title}.")
         if pk in stored:
             CartLine.objects.filter(pk=stored[pk].pk).update(quantity=merged)
         else:
@@ -221,7 +241,7 @@ def merge_session_cart(*, user, session) -> list[str]:
         Cart.objects.filter(pk=cart.pk).update(discount_code=code)
     _stored_cart_changed(user.pk)
     # The session is written after the response, whatever happens here: it is emptied only when the unit commits.
-    on_commit(lambda: (session.pop(SESSION_KEY, None), session.pop(DISCOUNT_SESSION_KEY, None)))
+    on_commit(lambda: _forget_session_cart(session))
     return notices
 
 

@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import record_change
-from cart.selectors import CartLineView, CartOwner, cart_for
+from cart.selectors import CartLineView, CartOwner, cart_for, session_cart_id
 from cart.services import claim_cart, empty_cart
 from catalog.selectors import stock_mismatches
 from catalog.services import StockReason, release_stock, repair_stock, reserve_stocks
@@ -258,16 +258,24 @@ def place_order(
     `expected_fingerprint` (from the checkout page) refuses a cart that changed since the shopper reviewed it.
 
     A guest (no `buyer`) buys the session cart of `guest` under `guest_email`; the order is theirs through a signed
-    link mailed to that address (`guest_order_link`) and through their session.
+    link mailed to that address (`guest_order_link`) and through their session. A guest's checkout token is the
+    session cart's own secret id (`cart.selectors.session_cart_id`), whatever the form sent: two tabs of one browser
+    submitting one cart at once make one order (its session is not locked as a stored cart is), and a form posted
+    from another browser opens no order.
 
     Raises: CartEmpty, CartHasProblems, CartChanged, OutOfStock, NotAllowed, ValidationError (bad address or
     email), DiscountRefused, ShippingUnavailable.
     """
     if buyer is None and (guest is None or not settings.SHOP_GUEST_CHECKOUT):
         raise NotAllowed("Log in or sign up to place an order.")
+    if buyer is None:
+        cart_id = session_cart_id(session=guest.session)
+        checkout_token = hashlib.sha256(f"guest-cart:{cart_id}".encode()).hexdigest() if cart_id else None
     if checkout_token:  # a fresh token names no order yet
         existing = _order_for_token(buyer=buyer, token=checkout_token)
         if existing is not None:
+            if buyer is None:
+                empty_cart(owner=guest)  # a twin request ordered it, and may have saved its session first
             return existing
     token = checkout_token or new_checkout_token()
     if buyer is not None:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView
 
 from accounts.selectors import addresses_for
-from accounts.services import save_address
+from accounts.services import keep_address
 from cart.selectors import cart_for, owner_for
 from orders.forms import CheckoutForm
 from orders.selectors import (
@@ -105,7 +105,7 @@ class CheckoutView(FormView):
         if self.is_guest:
             remember_guest_order(session=self.request.session, order=order)
         elif data.get("save_address") and not data.get("use_address"):
-            save_address(user=self.request.user, **form.address_fields())
+            keep_address(user=self.request.user, **form.address_fields())
         # 307, not 302: the browser repeats this POST (the form with its CSRF token) at the payment start, which
         # opens a gateway session on POST only; the order page's Pay button posts there too.
         return HttpResponseRedirect(reverse("payments:start", kwargs={"number": order.number}), status=307)

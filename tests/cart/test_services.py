@@ -121,3 +121,34 @@ def test_a_crash_between_making_the_cart_and_its_line_leaves_no_cart(make_item, 
     monkeypatch.delitem(unit.FAULTS, "add_to_cart.cart_created")  # the shopper tries again
     assert add_to_cart(owner=CartOwner(user=user), item_id=item.pk, quantity=2).quantity == 2
     assert [line.quantity for line in cart_for_user(user=user).lines] == [2]
+
+
+def test_a_merge_capped_by_the_most_per_line_says_so_not_that_stock_ran_short(user, make_item):
+    big = make_item(title="Bolt", stock=5000)
+    add_to_cart(owner=CartOwner(user=user), item_id=big.pk, quantity=600)
+    session = SessionStore()
+    add_to_cart(owner=CartOwner(session=session), item_id=str(big.pk), quantity=600)
+    assert merge_session_cart(user=user, session=session) == [
+        "At most 999 of an item per order: your cart now holds 999 of Bolt."
+    ]
+    assert "cart_id" not in session
+
+
+def test_a_session_cart_keeps_one_secret_id_until_it_is_emptied(make_item):
+    from cart.selectors import session_cart_id
+
+    pan, pot = make_item(), make_item()
+    session = SessionStore()
+    owner = CartOwner(session=session)
+    assert session_cart_id(session=session) is None
+    add_to_cart(owner=owner, item_id=str(pan.pk), quantity=1)
+    first = session_cart_id(session=session)
+    add_to_cart(owner=owner, item_id=str(pot.pk), quantity=1)
+    remove_from_cart(owner=owner, item_id=str(pan.pk))
+    assert first and session_cart_id(session=session) == first
+    remove_from_cart(owner=owner, item_id=str(pot.pk))
+    assert session_cart_id(session=session) is None
+    add_to_cart(owner=owner, item_id=str(pan.pk), quantity=1)  # the same cart again: a new one
+    assert session_cart_id(session=session) not in (None, first)
+    empty_cart(owner=owner)
+    assert session_cart_id(session=session) is None and "cart_id" not in session

@@ -146,3 +146,51 @@ def test_another_users_address_id_is_refused(client, user, goods):
 
     assert response.status_code == 200 and not Order.objects.exists()
     assert "use_address" in response.context["form"].errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_of_one_guest_submitting_one_cart_at_once_make_one_order(concurrent_db, rates, zones):
+    """A guest's cart lives in the session, which no lock guards: the session cart's own id is the checkout token,
+    whichever form (each tab has its own) was sent."""
+    from tests.orders.test_concurrency import race
+
+    teapot = ItemFactory(title="Teapot", price_minor=2400, stock=5)
+    tabs = [Client(), Client()]
+    tabs[0].post(reverse("cart:add"), {"item": teapot.pk, "quantity": 2})
+    tabs[1].cookies = tabs[0].cookies  # one browser
+    forms = [_form(tab, email="guest@example.com") for tab in tabs]
+    assert forms[0]["checkout_token"] != forms[1]["checkout_token"]
+
+    outcomes = race(
+        *(
+            lambda tab=tab, form=form: tab.post(CHECKOUT, form).status_code
+            for tab, form in zip(tabs, forms, strict=True)
+        )
+    )
+
+    assert outcomes == ["307", "307"]
+    assert Order.objects.count() == 1 and stock_of(teapot) == 3
+    assert tabs[0].get(reverse("cart:detail")).context["cart"].is_empty
+
+
+def test_a_guests_checkout_form_posted_from_another_browser_opens_no_order(client, goods):
+    teapot, _ = goods
+    client.post(reverse("cart:add"), {"item": teapot.pk, "quantity": 1})
+    form = _form(client, email="guest@example.com")
+    assert client.post(CHECKOUT, form).status_code == 307
+    order = Order.objects.get()
+
+    stranger = Client()
+    stranger.post(reverse("cart:add"), {"item": teapot.pk, "quantity": 1})
+    stranger.post(CHECKOUT, {**form, "email": "someone@example.com"})  # the guest's form, token and all
+    assert stranger.get(order.get_absolute_url()).url.startswith(reverse("account_login"))  # not theirs
+    assert Order.objects.count() == 2 and Order.objects.exclude(pk=order.pk).get().email == "someone@example.com"
+
+
+def test_a_double_submitted_checkout_saves_the_new_address_once(client, user, goods):
+    teapot, _ = goods
+    client.force_login(user)
+    client.post(reverse("cart:add"), {"item": teapot.pk, "quantity": 1})
+    form = _form(client, save_address="on")
+    assert [client.post(CHECKOUT, form).status_code for _ in range(2)] == [307, 307]
+    assert Order.objects.count() == 1 and len(addresses_for(user=user)) == 1
