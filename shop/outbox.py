@@ -98,18 +98,27 @@ def deliver(*, message_id: str) -> str:
         return "skipped"
     message = OutboxMessage.objects.get(pk=message_id)
     message.dedupe_key = dedupe_key or ""
+    if message.attempts > settings.OUTBOX_MAX_ATTEMPTS:  # every earlier try ended with its process (no error came back)
+        return _failed(message, RuntimeError("no try came back: the process running it ended each time"), run=False)
     try:
         HANDLERS[message.topic](message.payload)
     except Exception as error:
         return _failed(message, error)
-    OutboxMessage.objects.filter(pk=message.pk).update(status=OutboxStatus.DONE, done_at=timezone.now(), last_error="")
+    if not _ours(message).update(status=OutboxStatus.DONE, done_at=timezone.now(), last_error=""):
+        logger.warning("Outbox message %s (%s) outlived its lease; another worker took it", message.pk, message.topic)
     return "done"
 
 
-def _failed(message: OutboxMessage, error: Exception) -> str:
+def _ours(message: OutboxMessage):
+    """The message while this worker's lease on it holds: taken by no one since (each take counts an attempt)."""
+    return OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.PENDING, attempts=message.attempts)
+
+
+def _failed(message: OutboxMessage, error: Exception, *, run: bool = True) -> str:
     detail = f"{type(error).__name__}: {error}"[:2000]
-    if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-        OutboxMessage.objects.filter(pk=message.pk).update(status=OutboxStatus.FAILED, last_error=detail)
+    if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS or not run:
+        if not _ours(message).update(status=OutboxStatus.FAILED, last_error=detail):
+            return "skipped"  # another worker took it meanwhile (this run outlived its lease): its outcome stands
         logger.error(
             "Outbox message %s (%s) failed %d times and needs staff: %s",
             message.pk,
@@ -120,9 +129,10 @@ def _failed(message: OutboxMessage, error: Exception) -> str:
         return "failed"
     delay = retry_delay(message.attempts)
     # Waiting for its retry, it stands for later asks of the same effect again: the retry comes after them.
-    OutboxMessage.objects.filter(pk=message.pk).update(
+    if not _ours(message).update(
         available_at=timezone.now() + timedelta(seconds=delay), last_error=detail, dedupe_key=message.dedupe_key
-    )
+    ):
+        return "skipped"
     logger.warning("Outbox message %s (%s) failed, retry in %.0f s: %s", message.pk, message.topic, delay, detail)
     push(message_id=str(message.pk), delay=delay)
     return "retry"

@@ -56,8 +56,9 @@ def health() -> Health:
         report.worker = "never seen"
     elif timezone.now() - beat > WORKER_STALE_AFTER:
         report.worker = f"stale: last heartbeat {int((timezone.now() - beat).total_seconds())} s ago"
-    if report.outbox["failed"]:
-        report.worker = f"{report.outbox['failed']} failed outbox messages need staff"
+    if report.outbox["failed"]:  # added to what the heartbeat says: a stale worker must still show
+        failed = f"{report.outbox['failed']} failed outbox messages need staff"
+        report.worker = failed if report.worker == "ok" else f"{report.worker}; {failed}"
     return _check_cache(report)
 
 

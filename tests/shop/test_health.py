@@ -47,3 +47,12 @@ def test_a_cache_that_does_not_answer_degrades_health(client, db, monkeypatch):
     monkeypatch.setattr("shop.selectors.cache.set", lambda *args, **kwargs: False)
     body = client.get("/health/").json()
     assert body["status"] == "degraded" and body["cache"].startswith("error")
+
+
+def test_a_stale_worker_still_shows_beside_failed_messages(client, db):
+    from shop.models import OutboxMessage, OutboxStatus
+
+    Heartbeat.objects.create(name=WORKER, beat_at=timezone.now() - timedelta(hours=6))
+    OutboxMessage.objects.create(topic="mail.send", status=OutboxStatus.FAILED, available_at=timezone.now())
+    worker = client.get("/health/").json()["worker"]
+    assert worker.startswith("stale: last heartbeat") and worker.endswith("; 1 failed outbox messages need staff")

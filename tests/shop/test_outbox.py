@@ -278,3 +278,59 @@ def test_asks_for_an_effect_waiting_for_its_retry_are_one(db, monkeypatch):
     enqueue("test.token", dedupe_key="token")
 
     assert OutboxMessage.objects.filter(status=OutboxStatus.PENDING).count() == 1 and len(attempts) == 1
+
+
+def _past_its_lease() -> None:
+    """The clock as another worker's sweep sees it once a run outlived its lease."""
+    OutboxMessage.objects.filter(status=OutboxStatus.PENDING).update(available_at=timezone.now() - timedelta(1))
+
+
+def test_a_run_that_outlived_its_lease_never_overwrites_the_outcome_of_the_worker_that_took_it_over(db, monkeypatch):
+    runs = []
+
+    def slow_then_failing(payload):
+        runs.append("run")
+        if len(runs) == 1:  # worker A, stuck in a slow call past its lease; worker B's sweep takes the message
+            _past_its_lease()
+            assert sweep() == {"done": 1}
+            raise ConnectionError("A's slow call finally fails")
+
+    monkeypatch.setitem(HANDLERS, "test.slow", slow_then_failing)
+    message = enqueue("test.slow")
+    assert deliver(message_id=str(message.pk)) == "skipped"  # A's failure lands on nothing: B holds it
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.last_error, len(runs)) == (OutboxStatus.DONE, 2, "", 2)
+
+
+def test_a_run_that_outlived_its_lease_leaves_the_retry_to_the_worker_that_took_it_over(db, monkeypatch):
+    runs = []
+
+    def slow(payload):
+        runs.append("run")
+        if len(runs) == 1:
+            _past_its_lease()
+            assert sweep() == {"retry": 1}  # B's try fails and is due again later
+        else:
+            raise ConnectionError("B's try fails")
+
+    monkeypatch.setitem(HANDLERS, "test.slow", slow)
+    message = enqueue("test.slow")
+    deliver(message_id=str(message.pk))  # A finishes last
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.last_error) == (
+        OutboxStatus.PENDING, 2, "ConnectionError: B's try fails"
+    )  # fmt: skip
+
+
+def test_a_message_whose_tries_never_come_back_is_failed_for_staff_not_tried_forever(db, monkeypatch, settings):
+    """Each try ended with its process (it ran out of memory, say): no error ever came back to count."""
+    ran = []
+    monkeypatch.setitem(HANDLERS, "test.deadly", ran.append)
+    message = enqueue("test.deadly")
+    ran.clear()
+    OutboxMessage.objects.filter(pk=message.pk).update(  # each take counted, none came back
+        status=OutboxStatus.PENDING, attempts=settings.OUTBOX_MAX_ATTEMPTS, available_at=timezone.now()
+    )
+    assert deliver(message_id=str(message.pk)) == "failed" and ran == []
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.FAILED and "no try came back" in message.last_error
