@@ -14,11 +14,13 @@ queue's contents loses nothing (the periodic sweep finds what is still due).
 """
 
 import functools
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import close_old_connections
 from huey import Huey
 from huey.storage import RedisStorage, SqliteStorage
@@ -28,7 +30,15 @@ QUEUE_NAME = "shop"
 
 
 def build_huey(url: str) -> Huey:
-    """A Huey for the given QUEUE_URL (see the module docstring)."""
+    """A Huey for the given QUEUE_URL (see the module docstring). Raises ImproperlyConfigured for a URL of another
+    scheme (a typo such as `redis:/host` must not quietly become a SQLite file that other processes do not share)."""
+    url = url.strip()
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", url)
+    if scheme and (scheme.group(1) not in ("redis", "rediss", "unix", "sqlite") or "://" not in url):
+        raise ImproperlyConfigured(
+            f"QUEUE_URL={url!r} is none of: empty (a SQLite file in var/), a file path, sqlite://PATH, redis://..., "
+            "rediss://..., unix://..., immediate."
+        )
     if url == "immediate":
         return Huey(QUEUE_NAME, immediate=True, results=False)
     if url.startswith(("redis://", "rediss://", "unix://")):

@@ -6,14 +6,15 @@ DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS are required and startup fails withou
 
 from pathlib import Path
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from shop.environment import StrictEnv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+env = StrictEnv()
 if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
-    env.read_env(str(BASE_DIR / ".env"))
+    env.read_env(str(BASE_DIR / ".env"), parse_comments=True)  # .env.example's comments follow the values
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
@@ -89,7 +90,7 @@ else:
                 "timeout": 20,
             },
             # Reuse each worker's connection instead of opening the file on every request.
-            "CONN_MAX_AGE": env.int("DJANGO_CONN_MAX_AGE", default=60),
+            "CONN_MAX_AGE": env.int("DJANGO_CONN_MAX_AGE", default=60, minimum=0),
         }
     }
     DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -218,14 +219,14 @@ ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm", "add_email": "accounts.f
 # How many proxies of ours stand in front of the app server, each appending to X-Forwarded-For (0: none, the
 # default, and X-Forwarded-For is ignored). Every rate limit keys on the client address this yields: allauth's
 # and the API's throttles alike; with 0 it is the connection's own address (REMOTE_ADDR).
-TRUSTED_PROXIES = env.int("DJANGO_TRUSTED_PROXIES", default=0)
+TRUSTED_PROXIES = env.int("DJANGO_TRUSTED_PROXIES", default=0, minimum=0)
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXIES
 # One lock per account for every login (web, admin, API): after LOGIN_FAILURE_LIMIT wrong passwords within
 # LOGIN_FAILURE_WINDOW_SECONDS, that account refuses every login attempt from any address until the oldest failure
 # is that old. allauth counts the failures (its `login_failed` rate limit, keyed on the email; 10 a minute per
 # address stays as well), and the API's login goes through the same counter (accounts.security).
-LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
-LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=300)
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5, minimum=1)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=300, minimum=1)
 ACCOUNT_RATE_LIMITS = {"login_failed": f"10/m/ip,{LOGIN_FAILURE_LIMIT}/{LOGIN_FAILURE_WINDOW_SECONDS}s/key"}
 
 # Two factors (allauth.mfa): an authenticator app (TOTP) with recovery codes; anyone may turn it on under
@@ -263,7 +264,9 @@ STATICFILES_DIRS.append(("bootstrap", _bootstrap_dir()))
 # Names the deployed code in cache keys (set it to the commit id); empty: a digest of the code's contents.
 RELEASE = env.str("RELEASE", default="")
 
-CACHE_URL = env.str("CACHE_URL", default="")
+CACHE_URL = env.str("CACHE_URL", default="").strip()
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(f"CACHE_URL={CACHE_URL!r} is no Redis URL (redis://host:port/db, rediss://, unix://).")
 if CACHE_URL:
     # A Redis that stops answering must cost a request half a second, not a hang (then the cache counts as a miss).
     CACHES = {
@@ -282,7 +285,7 @@ else:
             "BACKEND": "shop.cache.HostDiskCache",
             "LOCATION": str(env.path("DJANGO_CACHE_DIR", default=BASE_DIR / "var" / "cache")),
             "OPTIONS": {
-                "size_limit": env.int("DJANGO_CACHE_SIZE_MB", default=512) * 2**20,
+                "size_limit": env.int("DJANGO_CACHE_SIZE_MB", default=512, minimum=1) * 2**20,
                 "disk_min_file_size": 2**20,
             },
         }
@@ -308,14 +311,14 @@ else:
     EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.console.EmailBackend"
 EMAIL_BACKEND = "shop.mail.OutboxEmailBackend"
 # A mail server that accepts the connection and never answers must not hold the worker for ever.
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10, minimum=1)
 
 # The task queue that carries the outbox and the periodic jobs (shop/queue.py): a SQLite file on this host by default
 # (`make run` starts the worker beside gunicorn), `redis://...` for workers on several machines.
-QUEUE_URL = env.str("QUEUE_URL", default="")
+QUEUE_URL = env.str("QUEUE_URL", default="").strip()  # checked by shop.queue.build_huey
 # After this many failed tries a message is marked failed for staff: the pauses grow from 10 s to an hour, so 30
 # tries span about 13 to 26 hours (a day's outage of Stripe or the mail server loses nothing).
-OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=30)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=30, minimum=1)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Shop <shop@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -336,8 +339,8 @@ SHOP_PRICES_INCLUDE_TAX = env.bool("SHOP_PRICES_INCLUDE_TAX", default=True)
 # Visitors may buy with an email address and no account; off: checkout asks them to sign up or log in.
 SHOP_GUEST_CHECKOUT = env.bool("SHOP_GUEST_CHECKOUT", default=True)
 # Item image uploads (`shop.validators`): at most this many bytes and this many pixels (width x height).
-SHOP_MAX_IMAGE_BYTES = env.int("SHOP_MAX_IMAGE_BYTES", default=5 * 1024 * 1024)
-SHOP_MAX_IMAGE_PIXELS = env.int("SHOP_MAX_IMAGE_PIXELS", default=25_000_000)
+SHOP_MAX_IMAGE_BYTES = env.int("SHOP_MAX_IMAGE_BYTES", default=5 * 1024 * 1024, minimum=1)
+SHOP_MAX_IMAGE_PIXELS = env.int("SHOP_MAX_IMAGE_PIXELS", default=25_000_000, minimum=1)
 # Shipping is taxed at this class of the destination's rates.
 SHOP_SHIPPING_TAX_CLASS = env.str("SHOP_SHIPPING_TAX_CLASS", default="standard")
 # Where orders may be shipped (ISO 3166-1 alpha-2): the EU, the EEA, Switzerland, the UK and North America.
@@ -384,9 +387,11 @@ SHOP_SHIPPING_COUNTRIES = env.list(
 # Security. In production (DEBUG off) `manage.py check --deploy` is silent with these.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_PROXY", False) else None
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# A load balancer's or orchestrator's probe talks plain HTTP to gunicorn, and counts a redirect as healthy.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
-SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -462,10 +467,10 @@ LOGGING = {
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
-STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2, minimum=0)
 # The demo gateway marks orders paid with no money moving: on in development, opt-in in production.
 PAYMENTS_DEMO_GATEWAY = env.bool("PAYMENTS_DEMO_GATEWAY", default=DEBUG)
 # A hanging Stripe must not hold a gunicorn worker for long.
-STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
+STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20, minimum=1)
 # Unpaid orders expire (stock released) after this; demo payment links expire with it.
-ORDER_PAYMENT_WINDOW_MINUTES = env.int("ORDER_PAYMENT_WINDOW_MINUTES", default=60)
+ORDER_PAYMENT_WINDOW_MINUTES = env.int("ORDER_PAYMENT_WINDOW_MINUTES", default=60, minimum=1)
