@@ -65,10 +65,15 @@ def make_seller(*, email: str, password: str | None = None) -> tuple[User, bool]
     """Creates or promotes the user with this email to seller (staff flag + Sellers group).
 
     Returns (user, created). An existing user's password changes only when one is given.
+    Raises: AccountError(code="cannot_sell") for staff or a superuser (they manage every item already; as a seller they
+    would see only their own) and for a deactivated (or erased) account.
     """
     email = normalize_email(email)
     user = User.objects.filter(email=email).first()
     created = user is None
+    if not created and (user.is_shop_staff or not user.is_active):
+        why = "is staff, who manage every item already" if user.is_shop_staff else "is deactivated"
+        raise AccountError(f"{user.email} {why}: not made a seller.", code="cannot_sell")
     if created:
         user = create_user(email=email, password=password)
     elif password:

@@ -73,3 +73,20 @@ def test_load_demo_refuses_to_run_in_production_unless_forced(settings):
     assert not Item.objects.exists()
     call_command("load_demo", "--items", "1", "--orders", "0", "--force")
     assert Item.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "why"),
+    [
+        ({"is_staff": True}, "is staff, who manage every item already"),
+        ({"is_superuser": True, "is_staff": True}, "is staff, who manage every item already"),
+        ({"is_active": False}, "is deactivated"),
+    ],
+)
+def test_createseller_refuses_staff_and_deactivated_accounts(fields, why):
+    """Staff made sellers would see only their own items; an erased account would come back to life."""
+    person = UserFactory(email="ops@example.com", **fields)
+    with pytest.raises(CommandError, match=f"ops@example.com {why}: not made a seller"):
+        call_command("createseller", "ops@example.com", "--password", "s3ller-Pass-77")
+    person.refresh_from_db()
+    assert not person.is_seller and not person.check_password("s3ller-Pass-77")

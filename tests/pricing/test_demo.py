@@ -129,3 +129,13 @@ def test_load_pricing_demo_refuses_to_run_in_production_unless_forced(settings):
     assert not TaxRate.objects.exists()
     call_command("load_pricing_demo", "--force")
     assert DiscountCode.objects.filter(code="FREESHIP", kind="free_shipping").exists()
+
+
+@pytest.mark.parametrize("args", [["--items", "99999999999"], ["--orders", "100001"]])
+def test_load_demo_refuses_a_size_that_can_only_be_a_typo(args, settings):
+    from catalog.models import Item
+
+    settings.DEBUG = True
+    with pytest.raises(CommandError, match="--items may be at most 1,000,000 and --orders 100,000"):
+        call_command("load_demo", *args)
+    assert not Item.objects.exists()

@@ -5,6 +5,7 @@ from django.core.validators import validate_email
 
 from accounts.services import make_seller
 from audit.commands import AuditedCommand
+from shop.exceptions import ShopError
 
 
 class Command(AuditedCommand):
@@ -24,7 +25,10 @@ class Command(AuditedCommand):
                 validate_password(password)
             except ValidationError as err:
                 raise CommandError(" ".join(err.messages)) from err
-        user, created = make_seller(email=email, password=password)
+        try:
+            user, created = make_seller(email=email, password=password)
+        except ShopError as err:
+            raise CommandError(str(err)) from err
         verb = "Created" if created else "Promoted"
         self.stdout.write(self.style.SUCCESS(f"{verb} seller {user.email}."))
         if created and not password:

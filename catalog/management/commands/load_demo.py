@@ -5,6 +5,9 @@ from django.core.management.base import CommandError
 from audit.commands import AuditedCommand
 from catalog.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 
+MAX_DEMO_ITEMS = 1_000_000  # a demo that big takes minutes and a few hundred MB; more is a typo
+MAX_DEMO_ORDERS = 100_000
+
 
 class Command(AuditedCommand):
     help = (
@@ -22,6 +25,8 @@ class Command(AuditedCommand):
             raise CommandError("Refusing to load demo data with DJANGO_DEBUG off; pass --force if you mean it.")
         if items < 0 or orders < 0:
             raise CommandError("--items and --orders must be zero or more.")
+        if items > MAX_DEMO_ITEMS or orders > MAX_DEMO_ORDERS:
+            raise CommandError(f"--items may be at most {MAX_DEMO_ITEMS:,} and --orders {MAX_DEMO_ORDERS:,}.")
         result = load_demo(items=items, progress=lambda message: self.stdout.write(message))
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {result['items_created']} new items."))
         self.stdout.write(f"Logins (password {DEMO_PASSWORD}):")

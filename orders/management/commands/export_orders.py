@@ -1,5 +1,6 @@
 import csv
 import os
+import sys
 import tempfile
 from datetime import date
 from decimal import Decimal
@@ -108,7 +109,11 @@ class Command(AuditedCommand):
         orders = orders_for_export(since=since_day, until=until_day, statuses=_parse_statuses(status))
         verbose = options["verbosity"] >= 1
         if output is None:
-            count, lines = self._write(self.stdout, orders, verbose=verbose)
+            try:
+                count, lines = self._write(self.stdout, orders, verbose=verbose)
+            except BrokenPipeError:  # `export_orders | head`: the reader has all it wants
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+                return
             destination = "stdout"
         else:
             count, lines = self._write_file(output, orders, verbose=verbose)
