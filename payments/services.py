@@ -658,12 +658,17 @@ def expire_stale_orders(
     """Expires unpaid orders placed more than `older_than` ago: first their open Stripe sessions (so nobody can pay
     them any more; a session found paid is fulfilled instead), then the order, which releases its stock once.
 
-    An order whose session cannot be reached is left for the next run and reported in `failed`.
+    An order whose session cannot be reached is left for the next run and reported in `failed`, and so is one whose
+    expiry raised anything else (logged): one bad order never holds back the others.
     """
     report = ExpiryReport()
     notify = progress or (lambda number, outcome: None)
     for order in list(stale_pending_orders(older_than=older_than, now=now)):
-        outcome = _expire_one(order)
+        try:
+            outcome = _expire_one(order)
+        except Exception as error:  # its own units rolled back; the next run tries again
+            logger.exception("Expiring order %s failed", order.number)
+            outcome = f"failed: {type(error).__name__}: {error}"[:300]
         if outcome == "expired":
             report.expired.append(order.number)
         elif outcome.startswith("failed"):

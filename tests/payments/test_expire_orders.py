@@ -69,3 +69,24 @@ def test_expire_orders_fails_clearly_when_stripe_is_down_and_keeps_the_order(use
 def test_expire_orders_refuses_a_bad_age(db):
     with pytest.raises(CommandError, match="at least 1"):
         call_command("expire_orders", "--minutes", "0")
+
+
+def test_one_order_whose_expiry_breaks_does_not_hold_back_the_others(user, item, monkeypatch):
+    from payments import services
+    from payments.services import expire_stale_orders
+
+    broken, fine = place(user, (item, 1)), place(user, (item, 2))
+    age(broken, 61)
+    age(fine, 61)
+    expire_one = services._expire_one
+
+    def breaks_on_the_first(order):
+        if order.pk == broken.pk:
+            raise RuntimeError("a row nobody expected")
+        return expire_one(order)
+
+    monkeypatch.setattr(services, "_expire_one", breaks_on_the_first)
+    report = expire_stale_orders(older_than=timedelta(minutes=60))
+    assert report.expired == [fine.number]
+    assert report.failed == [(broken.number, "failed: RuntimeError: a row nobody expected")]
+    assert Order.objects.get(pk=broken.pk).status == OrderStatus.PENDING_PAYMENT and stock_of(item) == 9
