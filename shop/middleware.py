@@ -38,8 +38,11 @@ class PrivacyHeadersMiddleware:
     """First in the stack, so it sees every answer (cached anonymous pages included):
 
     - `Cache-Control: private, no-store` on answers personal to a visitor (signed in, or with a session: a cart, a
-      guest's order) and on every API answer, unless the view chose its own: no shared cache or browser history
-      keeps a buyer's page;
+      guest's order, or one that starts a session) and on every API answer, unless the view chose its own: no shared
+      cache or browser history keeps a buyer's page;
+    - `Cache-Control: private` on any other answer that sets a cookie (a first visit's CSRF cookie, whose token is in
+      the page's forms): a shared cache in front of the shop (a CDN, a proxy) would hand that cookie and token to
+      every later visitor, and Django's CSRF check would then protect none of them;
     - `Permissions-Policy` (`settings.PERMISSIONS_POLICY`): browser features no page of the shop uses stay off.
     """
 
@@ -48,8 +51,11 @@ class PrivacyHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if "Cache-Control" not in response and self._is_personal(request):
-            patch_cache_control(response, private=True, no_store=True)
+        if "Cache-Control" not in response:
+            if self._is_personal(request) or settings.SESSION_COOKIE_NAME in response.cookies:
+                patch_cache_control(response, private=True, no_store=True)
+            elif response.cookies:
+                patch_cache_control(response, private=True)
         response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
 

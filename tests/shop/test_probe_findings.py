@@ -63,3 +63,26 @@ def test_api_docs_can_be_kept_for_staff_and_the_admin_moved(client, settings, us
         importlib.reload(shop.urls)
         clear_url_caches()
     assert reverse("admin:index") == "/admin/"
+
+
+def test_an_answer_that_sets_a_cookie_is_never_for_a_shared_cache(client, make_item):
+    """A first visit's page carries a CSRF token whose cookie it sets: a CDN storing it would give every later visitor
+    the same token. The guest order link's answer starts a session: personal."""
+    from django.contrib.sessions.backends.cache import SessionStore
+
+    from cart.selectors import CartOwner
+    from cart.services import add_to_cart
+    from orders.services import guest_order_link, place_order
+    from tests.orders.helpers import ADDRESS
+
+    item = make_item(stock=3)
+    for _ in range(2):  # rendered, then from the page cache
+        page = Client().get(item.get_absolute_url())
+        assert "csrftoken" in page.cookies and page["Cache-Control"] == "private", page.get("Cache-Control")
+
+    session = SessionStore()
+    add_to_cart(owner=CartOwner(session=session), item_id=str(item.pk), quantity=1)
+    order = place_order(guest=CartOwner(session=session), guest_email="guest@example.com", address=ADDRESS)
+    answer = Client().get(guest_order_link(order=order))
+    assert "sessionid" in answer.cookies
+    assert {"private", "no-store"} <= {part.strip() for part in answer["Cache-Control"].split(",")}
