@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.template.backends.utils import csrf_input
-from django.utils.cache import patch_cache_control
 
 from shop.fragments import CSRF_PLACEHOLDER
 
@@ -51,11 +50,11 @@ class PrivacyHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if "Cache-Control" not in response:
+        if "Cache-Control" not in response:  # set whole (the view chose none): this runs on every answer
             if self._is_personal(request) or settings.SESSION_COOKIE_NAME in response.cookies:
-                patch_cache_control(response, private=True, no_store=True)
+                response["Cache-Control"] = "private, no-store"
             elif response.cookies:
-                patch_cache_control(response, private=True)
+                response["Cache-Control"] = "private"
         response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
 
