@@ -18,6 +18,13 @@ from tests.factories import UserFactory
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("each_cache")]
 
 
+@pytest.fixture(autouse=True)
+def _carts_cached(settings):
+    """Carts are cached where every process shares the cache (`CACHE_IS_SHARED`); on MongoDB that is Redis only, so
+    these tests say so for each cache (the tests run in one process)."""
+    settings.CACHE_IS_SHARED = True
+
+
 @pytest.fixture
 def cart_with(client, make_item):
     """A signed-in shopper's cart with one pan and the code applied; the cart page cached."""
