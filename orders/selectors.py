@@ -14,7 +14,7 @@ from cart.selectors import CartSummary
 from catalog.selectors import held_by_orders
 from orders.models import BUYER_VISIBLE, Order, OrderEvent, OrderLine, OrderStatus, Refund
 from pricing.exceptions import PricingError
-from pricing.selectors import Breakdown, price
+from pricing.selectors import Breakdown, price, pricing_terms
 
 
 def payment_window() -> timedelta:
@@ -33,9 +33,10 @@ def is_payable(*, order: Order, now: datetime | None = None) -> bool:
 
 
 def cart_fingerprint(*, cart: CartSummary) -> str:
-    """A digest of what the shopper saw at checkout (items, quantities, prices) to detect a cart that changed."""
+    """A digest of what the shopper saw at checkout (items, quantities, prices, and the shipping, VAT and discount
+    terms they were priced with: `pricing.selectors.pricing_terms`) to detect a cart that changed."""
     parts = sorted(f"{line.item.pk}:{line.quantity}:{line.unit_price_minor}" for line in cart.lines)
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+    return hashlib.sha256("|".join([*parts, pricing_terms()]).encode()).hexdigest()[:32]
 
 
 def checkout_breakdown(

@@ -13,6 +13,7 @@ Rounding, once per amount, half-up, in exact integer arithmetic (`shop.money.fra
 - the order's amounts are the sums of the rounded line amounts, so lines always add up to the totals.
 """
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -22,7 +23,15 @@ from django.utils import timezone
 
 from catalog.models import Category, TaxClass
 from pricing.exceptions import DiscountRefused, ShippingUnavailable
-from pricing.models import DiscountCode, DiscountKind, DiscountRedemption, ShippingMethod, TaxRate, WeightTier
+from pricing.models import (
+    DiscountCode,
+    DiscountKind,
+    DiscountRedemption,
+    ShippingMethod,
+    ShippingZone,
+    TaxRate,
+    WeightTier,
+)
 from shop.fragments import version_token
 from shop.money import allocate, format_money, fraction_of
 
@@ -90,6 +99,21 @@ def pricing_version() -> str | None:
     """A token that every change to rates, shipping or codes replaces (`pricing.receivers`): cached cart pages are
     keyed by it. None without a shared cache (nothing is cached then)."""
     return version_token(PRICING_VERSION_KEY) if settings.CACHE_IS_SHARED else None
+
+
+def pricing_terms() -> str:
+    """What a checkout's prices depend on besides the cart and the shopper's choices: VAT rates, shipping zones,
+    methods and weight tiers, discount codes. Equal terms, equal prices for equal choices. The prices' version where
+    the cache is shared (no query; it moves with every change of these, codes included); else a digest of the rates
+    and shipping rows (four queries; a code is checked strictly when the order is placed anyway)."""
+    version = pricing_version()
+    if version is not None:
+        return version
+    rows = [
+        list(model.objects.order_by("pk").values_list())
+        for model in (TaxRate, ShippingZone, ShippingMethod, WeightTier)
+    ]
+    return "d" + hashlib.blake2b(repr(rows).encode(), digest_size=12).hexdigest()
 
 
 def shop_country() -> str:

@@ -10,7 +10,7 @@ from cart.services import apply_discount
 from orders.models import Order
 from orders.services import mark_order_paid
 from pricing.exceptions import DiscountRefused
-from pricing.models import DiscountCode
+from pricing.models import DiscountCode, ShippingMethod
 from shop.money import format_money
 from tests.orders.helpers import ADDRESS_FORM, fill_cart
 
@@ -146,3 +146,25 @@ def test_the_checkout_summary_prices_the_code_applied_in_the_cart(client, user, 
     page = client.get(CHECKOUT).content.decode()
 
     assert "WELCOME10" in page and "&minus;€2.00" in page and "€22.90" in page  # 20.00 - 2.00 + 4.90
+
+
+@pytest.mark.parametrize("shared_cache", [True, False])
+def test_a_shipping_price_changed_after_the_checkout_page_is_shown_before_the_order(
+    client, user, pan, zones, settings, shared_cache
+):
+    """Staff change the Standard rate while the shopper reads the page: "Place order" shows the new total to
+    review instead of ordering at a price they did not see. Whether the prices' version is at hand or not."""
+    settings.CACHE_IS_SHARED = shared_cache
+    fill_cart(user, (pan, 1))
+    client.force_login(user)
+    form = _checkout_form(client, shipping_method=str(zones["standard"].pk))
+    standard = ShippingMethod.objects.get(pk=zones["standard"].pk)
+    standard.price_minor += 500
+    standard.save()
+
+    refused = client.post(CHECKOUT, form)
+    assert refused.status_code == 200 and not Order.objects.exists()
+    assert "Your cart changed since you opened checkout" in refused.content.decode()
+    reviewed = {**form, "cart_fingerprint": refused.context["form"].data["cart_fingerprint"]}
+    assert client.post(CHECKOUT, reviewed).status_code == 307
+    assert Order.objects.get().shipping_minor == standard.price_minor
