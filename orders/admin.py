@@ -33,9 +33,9 @@ MAX_SKIPS_LISTED = 10
 
 LINE_BREAK = mark_safe("<br>")  # between the parts of a read-only value (VAT rates, refunded lines)
 
-# The order lines admin shows the buyer's address only while it is needed: the order is paid and to ship, or shipped
-# (for questions). Staff find every address on the order itself.
-SHIPPING_VISIBLE = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+# The order lines admin shows the buyer's address only while it is needed: the order is paid and to ship (partly
+# refunded ones too: the rest may still ship), or shipped (for questions). Staff find every address on the order.
+SHIPPING_VISIBLE = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
 
 
 def is_scoped_seller(user) -> bool:
@@ -191,6 +191,10 @@ class OrderEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 SHIPPABLE = frozenset(source for source, targets in TRANSITIONS.items() if OrderStatus.SHIPPED in targets)
 
 
+def _may_ship(order: Order) -> bool:
+    return order.status in SHIPPABLE and order.shipped_at is None  # a partly refunded one may have shipped already
+
+
 class OrderAdmin(admin.ModelAdmin):
     """Staff's orders: a read-only record plus the life-cycle actions. Registered by `payments.admin`."""
 
@@ -300,7 +304,7 @@ class OrderAdmin(admin.ModelAdmin):
         POST ships them through `mark_shipped` (orders that may not are skipped with the reason). A missing value
         shows the page again with the error, and nothing changes."""
         orders = list(queryset.order_by("number"))
-        shippable = [order for order in orders if order.status in SHIPPABLE]
+        shippable = [order for order in orders if _may_ship(order)]
         form = ShipOrdersForm(request.POST if request.POST.get("ship") == "yes" else None, orders=shippable)
         if shippable and not (form.is_bound and form.is_valid()):
             context = {
@@ -309,7 +313,7 @@ class OrderAdmin(admin.ModelAdmin):
                 "opts": self.model._meta,
                 "form": form,
                 "rows": form.rows(),
-                "skipped": [order for order in orders if order.status not in SHIPPABLE],
+                "skipped": [order for order in orders if not _may_ship(order)],
                 "orders": orders,
                 "action_checkbox_name": ACTION_CHECKBOX_NAME,
             }

@@ -40,6 +40,7 @@ from orders.exceptions import (
     CartHasProblems,
     IllegalTransition,
     NotAllowed,
+    OrderError,
     OutOfStock,
     RefundRefused,
 )
@@ -340,6 +341,14 @@ STATUS_EVENTS: dict[str, str] = {
 }
 
 
+# A partially refunded order may still ship, then be delivered, but its status no longer says how far the parcel got:
+# its timestamps do. Shipped once, delivered once, and never delivered before it shipped.
+STAGE_GUARDS: dict[str, dict] = {
+    OrderStatus.SHIPPED: {"shipped_at__isnull": True},
+    OrderStatus.DELIVERED: {"shipped_at__isnull": False, "delivered_at__isnull": True},
+}
+
+
 def _sources(to: str) -> list[str]:
     return [source for source, targets in TRANSITIONS.items() if to in targets]
 
@@ -360,7 +369,7 @@ def _move(*, order: Order, to: str, actor=None, event_data: dict | None = None, 
     Raises: IllegalTransition when the order's stored status does not allow it (including losing a race).
     """
     now = timezone.now()
-    changed = Order.objects.filter(pk=order.pk, status__in=_sources(to)).update(
+    changed = Order.objects.filter(pk=order.pk, status__in=_sources(to), **STAGE_GUARDS.get(to, {})).update(
         status=to, updated_at=now, **{STATUS_TIMESTAMPS[to]: now}, **fields
     )
     old_status = order.status
@@ -768,8 +777,12 @@ def flag_order(*, order: Order, reason: str) -> Order:
 
 @unit_of_work
 def clear_flag(*, order: Order, actor=None) -> Order:
-    """Staff resolved what the flag was about."""
-    Order.objects.filter(pk=order.pk).update(needs_attention=False, attention_reason="", updated_at=timezone.now())
+    """Staff resolved what the flag was about. Raises: OrderError(code="not_flagged") for an order with no flag
+    (nothing is recorded)."""
+    if not Order.objects.filter(pk=order.pk, needs_attention=True).update(
+        needs_attention=False, attention_reason="", updated_at=timezone.now()
+    ):
+        raise OrderError(f"Order {order.number} has no flag to clear", code="not_flagged")
     record_event(order=order, kind=OrderEventKind.FLAG_CLEARED, actor=actor)
     _audit_order(order, before={"needs_attention": order.needs_attention, "attention_reason": order.attention_reason},
                  after={"needs_attention": False, "attention_reason": ""}, actor=actor)  # fmt: skip

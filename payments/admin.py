@@ -193,13 +193,14 @@ class PaymentsOrderAdmin(OrderAdmin):
         confirmation POST refunds it. A refund the gateway did not answer is under way (retried), not skipped."""
         if request.POST.get("confirm") != "yes":
             orders = list(queryset.order_by("number"))
-            rows = [(order, order.left_to_refund_minor) for order in orders]
+            # What will leave the shop: an order that cannot be refunded is skipped, so it counts for nothing.
+            rows = [(order, order.left_to_refund_minor if order.status in REFUNDABLE else None) for order in orders]
             context = {
                 **self.admin_site.each_context(request),
                 "title": "Refund orders",
                 "opts": self.model._meta,
                 "rows": rows,
-                "total": format_money(sum(left for _, left in rows)),
+                "total": format_money(sum(left for _, left in rows if left is not None)),
                 "action_checkbox_name": ACTION_CHECKBOX_NAME,
             }
             return TemplateResponse(request, "admin/orders/order/refund_confirmation.html", context)

@@ -200,3 +200,10 @@ def test_staff_see_every_line_with_its_seller_and_cannot_change_lines(staff_clie
 def test_a_user_outside_the_sellers_group_cannot_read_order_lines(client, two_sellers_lines):
     client.force_login(UserFactory(is_staff=True))
     assert client.get(LINES).status_code == 403
+
+
+def test_clearing_a_flag_that_is_not_there_records_nothing(staff_client, user, item):
+    order = place(user, (item, 1))
+    response = run_action(staff_client, "clear_attention_flag", order)
+    assert messages_of(response)[-1] == f"Skipped {order.number}: Order {order.number} has no flag to clear."
+    assert not order.events.filter(kind="flag_cleared").exists()

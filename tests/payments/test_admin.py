@@ -192,3 +192,12 @@ def test_refund_with_restock_still_restocks_when_the_refund_was_recorded_first(s
     order.refresh_from_db()
     assert order.status == OrderStatus.REFUNDED and order.restocked_at is not None and stock_of(item) == 10
     assert check_stock().clean
+
+
+def test_the_refund_confirmation_counts_only_the_orders_that_will_be_refunded(staff_client, user, item):
+    from shop.money import format_money
+
+    paid, unpaid = demo_paid(user, item), place(user, (item, 1))
+    page = refund(staff_client, paid, unpaid, confirm=False)
+    assert page.context["total"] == format_money(paid.total_minor)  # the unpaid order's 25.00 would not leave
+    assert "cannot be refunded: skipped" in page.content.decode()

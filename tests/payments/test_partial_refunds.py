@@ -13,7 +13,14 @@ from orders.selectors import revenue
 from orders.services import check_stock, mark_delivered, mark_shipped
 from payments.exceptions import PaymentGatewayError
 from payments.models import Payment, PaymentStatus
-from payments.services import confirm_checkout_session, finish_refund, refund_order, refund_payment, start_payment
+from payments.services import (
+    confirm_checkout_session,
+    finish_refund,
+    pay_demo_session,
+    refund_order,
+    refund_payment,
+    start_payment,
+)
 from tests.factories import ItemFactory, UserFactory
 from tests.orders.helpers import PARCEL, place, stock_of
 from tests.payments.conftest import SITE, post_event
@@ -181,3 +188,33 @@ def test_two_staff_refunding_the_rest_at_once_refund_it_once(concurrent_db):
     order.refresh_from_db()
     assert order.refunded_minor == 3000 and order.status == OrderStatus.REFUNDED
     assert order.refunds.filter(status=RefundStatus.DONE).count() == 1
+
+
+def _demo_paid(user, *lines) -> Order:
+    payment = start_payment(order=place(user, *lines), site_url=SITE)
+    pay_demo_session(session_id=payment.session_id)
+    return Order.objects.get(pk=payment.order_id)
+
+
+def test_a_partly_refunded_order_ships_once_and_is_delivered_once_after_shipping(user, staff, settings):
+    """Its status no longer says how far the parcel got: shipping again (a second "on its way" email, the tracking
+    number overwritten) or delivering an order that never shipped is refused."""
+    settings.PAYMENTS_DEMO_GATEWAY, settings.STRIPE_SECRET_KEY = True, ""
+    unshipped = _demo_paid(user, (ItemFactory(price_minor=1250, stock=5), 2))
+    refund_payment(order=unshipped, actor=staff, lines=[(unshipped.lines.get().pk, 1)])
+    with pytest.raises(IllegalTransition):
+        mark_delivered(order=Order.objects.get(pk=unshipped.pk))
+
+    delivered = _demo_paid(user, (ItemFactory(price_minor=1250, stock=5), 2))
+    mark_shipped(order=delivered, **PARCEL)
+    mark_delivered(order=delivered)
+    refund_payment(order=delivered, actor=staff, lines=[(delivered.lines.get().pk, 1)])
+    with pytest.raises(IllegalTransition):
+        mark_shipped(order=Order.objects.get(pk=delivered.pk), carrier="UPS", tracking_number="1Z999")
+    with pytest.raises(IllegalTransition):
+        mark_delivered(order=Order.objects.get(pk=delivered.pk))
+    delivered.refresh_from_db()
+    assert (delivered.status, delivered.carrier) == (OrderStatus.PARTIALLY_REFUNDED, "DHL")
+
+    mark_shipped(order=Order.objects.get(pk=unshipped.pk), **PARCEL)  # the rest of the first ships, then arrives
+    assert mark_delivered(order=Order.objects.get(pk=unshipped.pk)).status == OrderStatus.DELIVERED
