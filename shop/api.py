@@ -138,6 +138,14 @@ class AuthRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
+class TokenRateThrottle(AuthRateThrottle):
+    """Refreshes and logouts per client address: every client refreshes every few minutes, so their own, higher rate
+    (DEFAULT_THROTTLE_RATES["token"], env API_TOKEN_THROTTLE_RATE) keeps a guesser of refresh tokens slow without
+    throttling the shoppers behind one address."""
+
+    scope = "token"
+
+
 # Input fields. JSON clients get exactly what they send checked: no coercion of strings or booleans into numbers,
 # no silently ignored keys.
 

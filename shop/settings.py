@@ -430,6 +430,7 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("API_AUTH_THROTTLE_RATE", default="20/min"),
+        "token": env.str("API_TOKEN_THROTTLE_RATE", default="120/min"),
     },
 }
 # Refresh tokens are spent on use (a new one comes with each access token) and blacklisted at logout; a password

@@ -34,6 +34,7 @@ from shop.api import (
     AuthRateThrottle,
     IsShopStaff,
     ShopApi,
+    TokenRateThrottle,
     errors,
     is_shop_staff,
     paginate,
@@ -110,13 +111,13 @@ class LoginApi(PublicAuthApi):
 
 
 class RefreshApi(PublicAuthApi):
-    throttle_classes = []
+    throttle_classes = [TokenRateThrottle]
 
     @extend_schema(
         tags=AUTH,
         operation_id="auth_refresh",
         request=RefreshInputSerializer,
-        responses={200: RefreshOutputSerializer, **errors(400, 401, 415)},
+        responses={200: RefreshOutputSerializer, **errors(400, 401, 415, 429)},
         auth=[],
     )
     def post(self, request):
@@ -132,13 +133,13 @@ class RefreshApi(PublicAuthApi):
 
 
 class LogoutApi(PublicAuthApi):
-    throttle_classes = []
+    throttle_classes = [TokenRateThrottle]
 
     @extend_schema(
         tags=AUTH,
         operation_id="auth_logout",
         request=RefreshInputSerializer,
-        responses={200: LogoutOutputSerializer, **errors(400, 401, 415)},
+        responses={200: LogoutOutputSerializer, **errors(400, 401, 415, 429)},
         auth=[],
     )
     def post(self, request):

@@ -283,3 +283,14 @@ def test_deactivation_revokes_every_token_issued_before(api, user):
     assert response.status_code == 200
     assert _me(api, user, tokens["access"]).status_code == 401
     assert api.post(REFRESH, {"refresh": tokens["refresh"]}, format="json").status_code == 401
+
+
+def test_refresh_and_logout_are_throttled_per_address_at_their_own_rate(settings):
+    """A guesser of refresh tokens is slowed down; shoppers, who refresh every few minutes, have a rate of their own."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"auth": "1000/min", "token": "3/min"},
+    }
+    paths = [REFRESH, REFRESH, "/api/auth/logout", "/api/auth/logout"]  # one count for both
+    statuses = [APIClient().post(path, {"refresh": "not-a-token"}, format="json").status_code for path in paths]
+    assert statuses == [401, 401, 401, 429]
