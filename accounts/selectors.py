@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import Address, User, normalize_email
 from accounts.signals import personal_data_requested
 from shop.fragments import version_token
+from shop.moments import iso_moment
 
 
 def user_by_email(*, email: str) -> User | None:
@@ -138,7 +139,7 @@ EXPORT_FORMAT = "shop-personal-data/1"
 
 
 def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
+    return iso_moment(value)
 
 
 def _optional_rows(*, user: User, app: str, app_label: str, model_name: str, fields: tuple[str, ...]) -> list[dict]:
@@ -159,7 +160,7 @@ def export_personal_data(*, user: User) -> dict:
     Amounts are integers in minor units, times ISO 8601."""
     data = {
         "format": EXPORT_FORMAT,
-        "exported_at": timezone.now().isoformat(),
+        "exported_at": iso_moment(timezone.now()),
         "account": {
             "id": str(user.pk),
             "email": user.email,

@@ -15,6 +15,7 @@ from catalog.selectors import held_by_orders
 from orders.models import BUYER_VISIBLE, Order, OrderEvent, OrderLine, OrderStatus, Refund
 from pricing.exceptions import PricingError
 from pricing.selectors import Breakdown, price, pricing_terms
+from shop.moments import iso_moment
 
 
 def payment_window() -> timedelta:
@@ -335,7 +336,7 @@ _LINE_FIELDS_NOT_EXPORTED = {"id", "order", "item", "seller"}
 
 
 def _jsonable(value):
-    return value.isoformat() if hasattr(value, "isoformat") else value
+    return iso_moment(value)
 
 
 def _row(instance, *, skip: set[str]) -> dict:

@@ -33,6 +33,7 @@ from pricing.models import (
     WeightTier,
 )
 from shop.fragments import version_token
+from shop.moments import iso_moment
 from shop.money import allocate, format_money, fraction_of
 
 
@@ -384,8 +385,8 @@ def personal_redemptions(*, emails: list[str]) -> list[dict]:
         {
             "code": redemption.code.code,
             "order_number": redemption.order_number,
-            "used_at": redemption.created_at.isoformat(),
-            "given_back_at": redemption.released_at.isoformat() if redemption.released_at else None,
+            "used_at": iso_moment(redemption.created_at),
+            "given_back_at": iso_moment(redemption.released_at),
         }
         for redemption in redemptions
     ]

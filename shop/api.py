@@ -4,7 +4,6 @@ strict input fields and the schema helpers. Apps import this module; it imports 
 import json
 import re
 from collections.abc import Callable
-from datetime import UTC
 from functools import cache
 
 from django.conf import settings
@@ -26,6 +25,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from shop.converters import PkConverter
 from shop.exceptions import ShopError
+from shop.moments import iso_moment
 from shop.parsers import JSONParser
 
 
@@ -192,8 +192,7 @@ class Timestamp(serializers.DateTimeField):
     def to_representation(self, value):
         if value is None or isinstance(value, str):
             return value
-        moment = self.enforce_timezone(value).astimezone(UTC)
-        return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+        return iso_moment(self.enforce_timezone(value))
 
 
 class StrictSerializer(serializers.Serializer):

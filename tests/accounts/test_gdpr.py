@@ -262,3 +262,24 @@ def test_an_erasure_that_dies_midway_leaves_everything_as_it_was(ann, monkeypatc
     assert Order.objects.get(number="A-1").shipping_line1 == "1 Main Street"
     assert not cart_for_user(user=ann).is_empty
     assert DiscountRedemption.objects.get(order_number="A-1").email == "ann@example.com"
+
+
+def test_every_moment_in_the_export_is_written_as_the_api_writes_it(ann):
+    """UTC to the millisecond, as JavaScript's `toISOString()` (the README's API times), the nested ones too."""
+    import re
+
+    moment = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+    def moments(value, path=""):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                yield from moments(item, f"{path}.{key}")
+        elif isinstance(value, list):
+            for item in value:
+                yield from moments(item, f"{path}[]")
+        elif isinstance(value, str) and re.match(r"\d{4}-\d\d-\d\dT", value):
+            yield path, value
+
+    found = list(moments(client_for(ann).get(f"/api/users/{ann.pk}/export").json()))
+    assert {".exported_at", ".account.date_joined", ".orders[].created_at"} <= {path for path, _ in found}
+    assert [(path, value) for path, value in found if not moment.fullmatch(value)] == []
