@@ -267,8 +267,31 @@ ERROR_DESCRIPTIONS = {
     409: "A state conflict: an illegal status change, not enough stock.",
     415: "The body is not JSON.",
     429: "Too many attempts; retry later.",
-    503: "The payment provider could not be reached.",
+    503: "The payment provider could not be reached, or the shop stayed busy (`busy`, with `Retry-After`): nothing "
+    "was changed; try again.",
 }
+
+# `?page=` and `?page_size=` of every paginated list (`paginate`), for its `extend_schema(parameters=...)`.
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", int, OpenApiParameter.QUERY, description="The page, from 1 (404 past the last one)."),
+    OpenApiParameter(
+        "page_size", int, OpenApiParameter.QUERY, description="Results per page: 24 unless given, at most 100."
+    ),
+]
+
+
+def document_busy_writes(result, generator, request, public):
+    """A drf-spectacular postprocessing hook: every write may answer 503 `busy` with `Retry-After` when the database
+    stays locked past `shop.db.unit_of_work`'s retries; the schema says so for each one."""
+    busy = {
+        "description": ERROR_DESCRIPTIONS[503],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method in ("post", "put", "patch", "delete"):
+                operation.setdefault("responses", {}).setdefault("503", busy)
+    return result
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:

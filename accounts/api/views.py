@@ -31,6 +31,7 @@ from accounts.selectors import export_personal_data, user_by_id, user_list
 from accounts.services import erase_personal_data, sign_up, update_user
 from accounts.tokens import issue_tokens, log_out, refresh_tokens
 from shop.api import (
+    PAGE_PARAMETERS,
     AuthRateThrottle,
     IsShopStaff,
     ShopApi,
@@ -158,7 +159,10 @@ class UserListApi(ShopApi):
     permission_classes = [IsShopStaff]
 
     @extend_schema(
-        tags=USERS, operation_id="users_list", responses={200: paginated(UserOutputSerializer), **errors(401, 403, 404)}
+        tags=USERS,
+        operation_id="users_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: paginated(UserOutputSerializer), **errors(401, 403, 404)},
     )
     def get(self, request):
         """Every user, by email (staff only)."""

@@ -18,7 +18,17 @@ from orders.services import (
     mark_shipped,
     place_order,
 )
-from shop.api import ShopApi, errors, is_shop_staff, paginate, paginated, pk_parameter, representation, same_user
+from shop.api import (
+    PAGE_PARAMETERS,
+    ShopApi,
+    errors,
+    is_shop_staff,
+    paginate,
+    paginated,
+    pk_parameter,
+    representation,
+    same_user,
+)
 
 ORDERS = ["orders"]
 ORDER_JSON = representation(OrderOutputSerializer)
@@ -101,7 +111,7 @@ class OrderUserListApi(ShopApi):
     @extend_schema(
         tags=ORDERS,
         operation_id="orders_for_user",
-        parameters=[USER_ID],
+        parameters=[USER_ID, *PAGE_PARAMETERS],
         responses={200: paginated(OrderOutputSerializer), **errors(401, 404)},
         description="A buyer's orders, newest first: the caller's own, anyone's for staff. The seed API's "
         "`GET /orders/:userId` collides with `GET /orders/:id`, so this lives at `/api/orders/user/{user_id}`.",

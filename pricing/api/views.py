@@ -17,6 +17,7 @@ from pricing.models import DiscountCode
 from pricing.selectors import category_slugs_of, discount_code_by_id, shipping_options
 from pricing.services import delete_discount_code, save_discount_code
 from shop.api import (
+    PAGE_PARAMETERS,
     ErrorSerializer,
     IsShopStaff,
     ShopApi,
@@ -89,6 +90,7 @@ class DiscountCodeCollectionApi(ShopApi):
     @extend_schema(
         tags=DISCOUNT_CODES,
         operation_id="discount_codes_list",
+        parameters=PAGE_PARAMETERS,
         responses={200: paginated(DiscountCodeOutputSerializer), **errors(401, 403, 404)},
     )
     def get(self, request):

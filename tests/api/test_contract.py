@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from drf_spectacular.generators import SchemaGenerator
 
 from shop.converters import PkConverter
 from tests.api.conftest import People
@@ -97,3 +98,16 @@ def test_every_time_in_an_answer_is_utc_to_the_millisecond_as_javascript_writes_
     assert MOMENT.fullmatch(answer["created_at"]) and MOMENT.fullmatch(answer["updated_at"])
     assert people.client("seller").get(f"/api/items/{answer['id']}").json() == answer
     assert datetime.fromisoformat(answer["created_at"]) <= datetime.now(UTC)
+
+
+def test_the_schema_documents_paging_on_every_paginated_list_and_busy_answers_on_every_write():
+    """A client made from the schema can page every list, and knows that a write may answer 503 `busy` (with
+    Retry-After) when the database stays locked past the shop's retries."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    lists = ["/api/items", "/api/users", "/api/orders/user/{user_id}", "/api/discount-codes"]
+    for path in lists:
+        names = {parameter["name"] for parameter in schema["paths"][path]["get"].get("parameters", [])}
+        assert {"page", "page_size"} <= names, path
+    writes = [(path, method) for path, operations in schema["paths"].items() for method in operations
+              if method in ("post", "put", "patch", "delete")]  # fmt: skip
+    assert writes and all("503" in schema["paths"][path][method]["responses"] for path, method in writes)
