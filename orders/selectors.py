@@ -189,19 +189,26 @@ def _paid_in(*, since: date, until: date, seller, statuses) -> QuerySet:
 
 
 def sales_by_day(*, since: date, until: date, seller=None) -> list[DaySales]:
-    """Paid orders (not refunded since) per day of payment, every day from `since` to `until` (shop time zone),
-    days without sales included as zeros. One query; rows are summed in Python, streamed, since the MongoDB backend
-    cannot truncate a date in a non-UTC time zone."""
+    """Paid orders (not refunded in full since) per day of payment, every day from `since` to `until` (shop time
+    zone), days without sales included as zeros: what the shop kept of them (a seller: of their lines), on the basis
+    of `revenue`'s net, so the days add up to it. One query; rows are summed in Python, streamed, since the MongoDB
+    backend cannot truncate a date in a non-UTC time zone."""
     rows = _paid_in(since=since, until=until, seller=seller, statuses=PAID_STATUSES)
     if seller is None:
-        rows = rows.values_list("paid_at", "pk", "total_minor")
+        rows = rows.values_list("paid_at", "pk", "total_minor", "refunded_minor")
     else:
-        rows = rows.values_list("order__paid_at", "order_id", "line_total_minor")
+        rows = rows.values_list(
+            "order__paid_at", "order_id", "line_total_minor", "refunded_minor", "discount_minor", "tax_minor",
+            "order__prices_include_tax",
+        )  # fmt: skip
     totals: dict[date, int] = defaultdict(int)
     orders: dict[date, set] = defaultdict(set)
-    for paid_at, order_id, amount in rows.iterator(chunk_size=2000):
+    for paid_at, order_id, amount, refunded, *line in rows.iterator(chunk_size=2000):
+        if line:  # a seller's line: what its buyer paid for it (after discount, VAT on top where it was added)
+            discount, tax, include_tax = line
+            amount = amount - discount + (0 if include_tax else tax)
         day = timezone.localdate(paid_at)
-        totals[day] += amount
+        totals[day] += amount - refunded
         orders[day].add(order_id)
     days = (since + timedelta(days=offset) for offset in range((until - since).days + 1))
     return [DaySales(day=day, orders=len(orders[day]), revenue_minor=totals[day]) for day in days]
@@ -228,6 +235,8 @@ def revenue(*, since: date, until: date, seller=None) -> Revenue:
     for row in grouped.order_by():
         if seller is not None:
             row["amount"] = row["line"] - row["discount"] + (0 if row["include_tax"] else row["tax"])
+            if row["status"] == OrderStatus.REFUNDED:  # refunded in full, by lines or by an amount: all went back
+                row["refunded"] = row["amount"]
         gross += row["amount"] or 0
         refunded += row["refunded"] or 0  # partial refunds too
         orders += row["orders"]

@@ -115,3 +115,43 @@ def test_dashboard_is_refused_to_staff_without_order_access_and_to_visitors(clie
 def test_admin_index_links_to_the_dashboard(client, staff):
     client.force_login(staff)
     assert f'href="{reverse("dashboard:index")}"' in client.get(reverse("admin:index")).content.decode()
+
+
+def _demo_paid(user, *lines, **choices) -> Order:
+    from payments.services import pay_demo_session, start_payment
+    from tests.payments.conftest import SITE
+
+    payment = start_payment(order=place(user, *lines, **choices), site_url=SITE)
+    pay_demo_session(session_id=payment.session_id)
+    return Order.objects.get(pk=payment.order_id)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("for_seller", [False, True])
+def test_the_sales_chart_adds_up_to_the_net_revenue_after_discounts_and_refunds(user, staff, settings, for_seller):
+    """The chart's days and the revenue figures beside it tell one story: what buyers paid (after a discount), less
+    what went back (in part by lines, in part by an amount, or all of an order by an amount)."""
+    from orders.dashboard import window
+    from orders.selectors import revenue, sales_by_day
+    from payments.services import refund_payment
+    from pricing.models import DiscountCode
+    from tests.factories import SellerFactory
+
+    settings.PAYMENTS_DEMO_GATEWAY, settings.STRIPE_SECRET_KEY = True, ""
+    seller = SellerFactory()
+    mug = ItemFactory(title="Mug", sku="MUG", price_minor=1000, stock=50, seller=seller)
+    DiscountCode.objects.create(code="HALF", kind="percent", value=50)
+    _demo_paid(user, (mug, 1))
+    _demo_paid(user, (mug, 2), discount_code="HALF")
+    by_lines = _demo_paid(user, (mug, 3))
+    refund_payment(order=by_lines, actor=staff, lines=[(by_lines.lines.get().pk, 2)])
+    gone = _demo_paid(user, (mug, 2))
+    refund_payment(order=gone, actor=staff, amount_minor=gone.total_minor)
+
+    since, until = window()
+    who = seller if for_seller else None
+    figures = revenue(since=since, until=until, seller=who)
+    chart = sum(day.revenue_minor for day in sales_by_day(since=since, until=until, seller=who))
+    assert chart == figures.net_minor
+    if for_seller:  # 10.00 + 10.00 (20.00 at half) + 10.00 (30.00, 2 units back); the order refunded in full: 0
+        assert (figures.gross_minor, figures.net_minor) == (1000 + 1000 + 3000 + 2000, 3000)
