@@ -26,6 +26,15 @@ class CartChanged(OrderError):
     http_status = HTTPStatus.CONFLICT
 
 
+class IdempotencyKeyReused(OrderError):
+    """An Idempotency-Key sent again with another request: the first request's order stands, this one is refused."""
+
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was used for another request: send that request again, or use a new key."
+    http_status = HTTPStatus.CONFLICT
+    client_extra = ("order_id",)  # the first request's order
+
+
 class OutOfStock(OrderError):
     code = "out_of_stock"
     http_status = HTTPStatus.CONFLICT

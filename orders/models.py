@@ -52,6 +52,12 @@ class Order(models.Model):
     checkout_token = models.CharField(
         max_length=64, unique=True, help_text="One-time token of the checkout form: a double submit finds this order."
     )
+    request_digest = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="An API order's request: its Idempotency-Key may repeat only it.",
+    )
     buyer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -340,7 +340,7 @@ def held_mismatches(*, item_ids=None) -> list[HeldMismatch]:
 
 # The personal data of accounts (GDPR): what `personal_orders` exports, and what `orders.services.anonymise_orders`
 # keeps. Order fields that are the shop's own bookkeeping, not the buyer's data:
-_ORDER_FIELDS_NOT_EXPORTED = {"id", "buyer", "checkout_token", "needs_attention", "attention_reason"}
+_ORDER_FIELDS_NOT_EXPORTED = {"id", "buyer", "checkout_token", "request_digest", "needs_attention", "attention_reason"}
 _LINE_FIELDS_NOT_EXPORTED = {"id", "order", "item", "seller"}
 
 

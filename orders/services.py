@@ -38,6 +38,7 @@ from orders.exceptions import (
     CartChanged,
     CartEmpty,
     CartHasProblems,
+    IdempotencyKeyReused,
     IllegalTransition,
     NotAllowed,
     OrderError,
@@ -184,13 +185,14 @@ def _reserve_lines(lines: list[CartLineView], *, order_number: str) -> None:
 
 
 def _insert_order(
-    *, buyer, email: str, number: str, token: str, breakdown: Breakdown, address: ShippingAddress
+    *, buyer, email: str, number: str, token: str, breakdown: Breakdown, address: ShippingAddress, request_digest: str
 ) -> Order:
     """Inserts the order row with its frozen breakdown. Raises: TransientError when the number or the token was
     taken meanwhile (the unit runs again: a new number, or the twin submit's order found by its token)."""
     order = Order(
         number=number,
         checkout_token=token,
+        request_digest=request_digest,
         buyer=buyer,
         email=email,
         total_minor=breakdown.total_minor,
@@ -245,6 +247,7 @@ def place_order(
     guest_email: str = "",
     address: ShippingAddress | None = None,
     checkout_token: str | None = None,
+    request_digest: str = "",
     expected_fingerprint: str | None = None,
     shipping_method_id: str | None = None,
     discount_code: str | None = "",
@@ -257,6 +260,8 @@ def place_order(
     repeated `checkout_token` (double submit, even concurrent) returns the order the first submit made; two concurrent
     submits of one cart without a token make one order (the cart is claimed first; the second finds it empty).
     `expected_fingerprint` (from the checkout page) refuses a cart that changed since the shopper reviewed it.
+    `request_digest` (an API request's, with its Idempotency-Key as the token) is kept with the order: the token sent
+    again with another request is refused (IdempotencyKeyReused) instead of answering the first order.
 
     A guest (no `buyer`) buys the session cart of `guest` under `guest_email`; the order is theirs through a signed
     link mailed to that address (`guest_order_link`) and through their session. A guest's checkout token is the
@@ -275,6 +280,8 @@ def place_order(
     if checkout_token:  # a fresh token names no order yet
         existing = _order_for_token(buyer=buyer, token=checkout_token)
         if existing is not None:
+            if request_digest and existing.request_digest and request_digest != existing.request_digest:
+                raise IdempotencyKeyReused(order_id=str(existing.pk))
             if buyer is None:
                 empty_cart(owner=guest)  # a twin request ordered it, and may have saved its session first
             return existing
@@ -314,7 +321,10 @@ def place_order(
     if breakdown.discount_code:
         redeem_code(code=breakdown.discount_code, order_number=number, email=email)
         checkpoint("place_order.code_redeemed")
-    order = _insert_order(buyer=buyer, email=email, number=number, token=token, breakdown=breakdown, address=address)
+    order = _insert_order(
+        buyer=buyer, email=email, number=number, token=token, breakdown=breakdown, address=address,
+        request_digest=request_digest,
+    )  # fmt: skip
     checkpoint("place_order.order_inserted")
     _insert_lines(order=order, breakdown=breakdown)
     checkpoint("place_order.lines_inserted")

@@ -1,3 +1,6 @@
+import hashlib
+import json
+
 from django.db.models import prefetch_related_objects
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
@@ -38,7 +41,8 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     str,
     OpenApiParameter.HEADER,
-    description="Optional, at most 64 characters: a retried request with the same key returns the first order.",
+    description="Optional, at most 64 characters: a retried request with the same key returns the first order; the "
+    "key sent again with another request answers 409 `idempotency_key_reused`.",
 )
 
 # What staff may set over the API: the fulfilment states, and cancelling a pending order. Payment and refunds are
@@ -97,10 +101,12 @@ class OrderPlaceApi(ShopApi):
         values = data.validated_data
         address = ShippingAddress(**values.get("shipping_address", {}))
         token = idempotency_token(buyer=request.user, key=key) if key is not None else None
+        digest = hashlib.sha256(json.dumps(request.data, sort_keys=True, default=str).encode()).hexdigest()
         order = place_order(
             buyer=request.user,
             address=address,
             checkout_token=token,
+            request_digest=digest if key is not None else "",
             shipping_method_id=values.get("shipping_method") or None,
             discount_code=values.get("discount_code"),  # absent: the code applied in the cart, as on the web
         )

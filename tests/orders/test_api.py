@@ -103,6 +103,20 @@ def test_a_repeated_idempotency_key_returns_the_first_order(people, item):
     assert first.json()["id"] == second.json()["id"] and Order.objects.count() == 1
 
 
+def test_an_idempotency_key_sent_again_with_another_request_is_refused(people, item):
+    """As Stripe answers: the key names one request; another body under it is an error, not the first order."""
+    fill_cart(people.buyer, (item, 1))
+    client = people.client("buyer")
+    first = client.post("/api/orders", {}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    fill_cart(people.buyer, (item, 2))
+    other = {"shipping_address": {"country": "FR"}}
+    again = client.post("/api/orders", other, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert again.status_code == 409 and again.json()["code"] == "idempotency_key_reused"
+    assert again.json()["extra"]["order_id"] == first.json()["id"]
+    assert Order.objects.count() == 1 and stock_of(item) == 9  # the cart waits for a new key
+    assert client.post("/api/orders", {}, format="json", HTTP_IDEMPOTENCY_KEY="k-1").status_code == 201  # the same
+
+
 def test_idempotency_keys_are_scoped_to_the_buyer(people, item):
     fill_cart(people.buyer, (item, 1))
     fill_cart(people.other_buyer, (item, 2))
