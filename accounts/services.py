@@ -24,7 +24,7 @@ from accounts.models import Address, User, normalize_email, normalize_postal_cod
 from accounts.selectors import address_for, email_in_use, may_manage, verified_emails
 from accounts.signals import personal_data_erased
 from audit.services import erase_from_trail
-from shop.db import TransientError, on_commit, unit_of_work
+from shop.db import TransientError, checkpoint, on_commit, unit_of_work
 
 SELLERS_GROUP = "Sellers"
 
@@ -296,6 +296,7 @@ def _delete_rows_of(*, user: User, app_label: str, model_name: str, app: str) ->
     rows = list(apps.get_model(app_label, model_name).objects.filter(user_id=user.pk))
     for row in rows:
         row.delete()
+        checkpoint("accounts.row_deleted")
     return len(rows)
 
 
@@ -326,6 +327,7 @@ def erase_personal_data(*, user: User, actor: User) -> User:
     user.set_unusable_password()
     user.is_active = False
     user.save()
+    checkpoint("erase_personal_data.user_erased")
     # The audit trail keeps what staff did to the account, but no longer whose it was.
     erase_from_trail(model=User, object_ids=[user.pk], fields={"email", "first_name", "last_name"})
     erase_from_trail(model=EmailAddress, object_ids=address_ids, fields={"email"})

@@ -258,6 +258,7 @@ def fulfil_checkout_session(*, session: SessionInfo) -> str:
         # Another attempt paid the order first (e.g. a bank debit that cleared after the shopper paid by card): this
         # money is not the order's and goes back, as a payment of a closed order does.
         if _set_status(payment, to=PaymentStatus.DUPLICATE, sources=PAYABLE_STATUSES, payment_intent=intent):
+            checkpoint("fulfil.paid_twice_marked")
             flag_order(
                 order=order,
                 reason=f"Session {session.id} paid the order a second time: that payment is refunded automatically.",

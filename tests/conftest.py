@@ -187,3 +187,26 @@ def zones(db):
         "express": ShippingMethod.objects.create(zone=germany, name="Express", price_minor=1290, estimate="1 day"),
         "europe": ShippingMethod.objects.create(zone=europe, name="EU Standard", price_minor=990, estimate="4-6 days"),
     }
+
+
+class Crash(Exception):
+    """Stands for the process dying at that line (a named checkpoint of `shop.db`)."""
+
+
+@pytest.fixture
+def crash_at(monkeypatch):
+    """`crash_at(name, after=N)`: the process dies at the checkpoint `name` once it has passed it N times."""
+    from shop import db as unit
+
+    def arm(name: str, *, after: int = 0) -> None:
+        passes = {"count": 0}
+
+        def fault() -> None:
+            passes["count"] += 1
+            if passes["count"] > after:
+                raise Crash(name)
+
+        monkeypatch.setitem(unit.FAULTS, name, fault)
+
+    yield arm
+    unit.FAULTS.clear()

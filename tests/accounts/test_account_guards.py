@@ -171,3 +171,30 @@ def test_staff_verify_a_shoppers_address_but_not_a_peers(client, address_clerk):
 def test_the_admin_does_not_show_email_confirmation_keys(client, root):
     client.force_login(root)
     assert client.get("/admin/account/emailconfirmation/").status_code == 404
+
+
+def test_a_crash_midway_through_an_erasure_or_a_second_factor_reset_leaves_all_as_it_was(root, crash_at):
+    """Erasure (the account, its addresses, second factors, the audit trail's blanks) and a reset of both a TOTP and
+    its recovery codes are each one unit: dying between their steps changes nothing."""
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    from accounts.services import erase_personal_data
+    from tests.conftest import Crash
+
+    person = UserFactory(email="jane.doe@example.com", first_name="Jane")
+    client_for(root).patch(f"/api/users/{person.pk}", {"first_name": "Janet"}, format="json")
+    TOTP.activate(person, generate_totp_secret())
+    RecoveryCodes.activate(person)
+
+    crash_at("accounts.row_deleted")  # after the first authenticator went
+    with pytest.raises(Crash):
+        reset_second_factor(user=person, actor=root)
+    assert Authenticator.objects.filter(user=person).count() == 2
+
+    crash_at("erase_personal_data.user_erased")  # the account blanked, the audit trail not yet
+    with pytest.raises(Crash):
+        erase_personal_data(user=person, actor=root)
+    person.refresh_from_db()
+    assert (person.email, person.first_name, person.is_active) == ("jane.doe@example.com", "Janet", True)
+    assert Authenticator.objects.filter(user=person).count() == 2
+    assert AuditEntry.objects.filter(model="accounts.user", changes__first_name=["Jane", "Janet"]).exists()

@@ -13,29 +13,10 @@ from payments.models import Payment, PaymentEvent, PaymentStatus
 from payments.services import pay_demo_session, start_payment
 from shop import db as unit
 from shop.models import OutboxMessage
+from tests.conftest import Crash
 from tests.factories import ItemFactory
 from tests.orders.helpers import ADDRESS, fill_cart, place, stock_of
 from tests.payments.conftest import SITE
-
-
-class Crash(Exception):
-    """Stands for the process dying at that line."""
-
-
-@pytest.fixture
-def crash_at(monkeypatch):
-    def arm(name: str, *, after: int = 0) -> None:
-        passes = {"count": 0}
-
-        def fault() -> None:
-            passes["count"] += 1
-            if passes["count"] > after:
-                raise Crash(name)
-
-        monkeypatch.setitem(unit.FAULTS, name, fault)
-
-    yield arm
-    unit.FAULTS.clear()
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from orders.services import (
 from payments.exceptions import PaymentGatewayError
 from payments.gateways import DemoGateway
 from payments.services import pay_demo_session, refund_payment, start_payment
-from shop import db as unit
 from shop.models import OutboxMessage
+from tests.conftest import Crash
 from tests.factories import UserFactory
 from tests.orders.helpers import PARCEL, place
 from tests.payments.conftest import SITE
@@ -51,22 +51,6 @@ def demo_paid(user, item) -> Order:
 @pytest.fixture
 def sam():
     return UserFactory(first_name="Sam", last_name="Staff", is_staff=True, is_superuser=True)
-
-
-class Crash(Exception):
-    """Stands for the process dying at that line."""
-
-
-@pytest.fixture
-def crash_at(monkeypatch):
-    def arm(name: str) -> None:
-        def fault() -> None:
-            raise Crash(name)
-
-        monkeypatch.setitem(unit.FAULTS, name, fault)
-
-    yield arm
-    unit.FAULTS.clear()
 
 
 def test_an_order_life_is_recorded_step_by_step_with_who_and_the_details(user, item, sam):

@@ -10,8 +10,10 @@ from orders.models import Order, OrderEvent, OrderStatus
 from payments.exceptions import PaymentInProgress
 from payments.models import Payment, PaymentStatus
 from payments.services import confirm_checkout_session, handle_stripe_event, refund_order, start_payment
+from shop import db as unit
 from shop.models import OutboxMessage
 from shop.outbox import sweep
+from tests.conftest import Crash
 from tests.factories import ItemFactory
 from tests.orders.helpers import place
 from tests.payments.conftest import SITE, post_event
@@ -111,3 +113,28 @@ def test_the_refund_of_a_second_payment_is_retried_until_the_gateway_answers(use
     sweep()
     assert Payment.objects.get(pk=first.pk).amount_refunded_minor == Order.objects.get(pk=order.pk).total_minor
     assert len(fake_stripe.refunds_for(Payment.objects.get(pk=first.pk).payment_intent)) == 1
+
+
+def test_a_crash_while_recording_a_second_payment_leaves_nothing_half_done(user, item, fake_stripe, crash_at):
+    """The attempt marked "Paid twice", the flag and the refund's outbox message are one unit: dying between them
+    leaves none, and Stripe's retry of the event does all three, once."""
+    order = place(user, (item, 1))
+    first = start_payment(order=order, site_url=SITE)
+    Payment.objects.filter(pk=first.pk).update(status=PaymentStatus.FAILED)
+    second = start_payment(order=Order.objects.get(pk=order.pk), site_url=SITE)
+    fake_stripe.complete_session(second.session_id)
+    _fulfil(fake_stripe, "checkout.session.completed")
+    fake_stripe.complete_session(first.session_id)
+    event = fake_stripe.events_of("checkout.session.completed")[1]
+
+    crash_at("fulfil.paid_twice_marked")
+    with pytest.raises(Crash):
+        handle_stripe_event(event=event)
+    assert Payment.objects.get(pk=first.pk).status == PaymentStatus.FAILED
+    assert not Order.objects.get(pk=order.pk).needs_attention
+    assert not OutboxMessage.objects.filter(topic="payments.refund_late_payment").exists()
+
+    unit.FAULTS.clear()  # the process is back
+    assert handle_stripe_event(event=event) == "paid_twice"
+    assert Payment.objects.get(pk=first.pk).status == PaymentStatus.DUPLICATE
+    assert OutboxMessage.objects.filter(topic="payments.refund_late_payment").count() == 1

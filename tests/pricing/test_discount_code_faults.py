@@ -6,13 +6,10 @@ import pytest
 from pricing.models import DiscountCode
 from pricing.services import save_discount_code
 from shop import db as unit
+from tests.conftest import Crash
 from tests.factories import CategoryFactory
 
 pytestmark = pytest.mark.django_db
-
-
-class Crash(Exception):
-    """Stands for the process dying at that line."""
 
 
 @pytest.fixture
