@@ -382,10 +382,7 @@ def save_address(*, user: User, address: Address | None = None, **fields) -> Add
     unknown = set(fields) - ADDRESS_FIELDS
     if unknown:
         raise TypeError(f"save_address() got unknown address fields: {', '.join(sorted(unknown))}")
-    if "postal_code" in fields:
-        fields["postal_code"] = normalize_postal_code(fields["postal_code"])
-    if "country" in fields:
-        fields["country"] = (fields["country"] or "").strip().upper()
+    fields = _normalized_address(fields)
     if address is None:
         target = Address(user=user)
     else:
@@ -412,10 +409,18 @@ def save_address(*, user: User, address: Address | None = None, **fields) -> Add
 def keep_address(*, user: User, **fields) -> Address:
     """The user's saved address with exactly these fields, else a new one (`save_address`): "save this address" at
     checkout, submitted twice or for an address already in the book, keeps one entry."""
-    wanted = {**fields, "postal_code": normalize_postal_code(fields.get("postal_code", ""))}
-    wanted["country"] = (fields.get("country") or "").strip().upper()
-    known = Address.objects.filter(user_id=user.pk, **wanted).first()
+    known = Address.objects.filter(user_id=user.pk, **_normalized_address(fields)).first()
     return known if known is not None else save_address(user=user, **fields)
+
+
+def _normalized_address(fields: dict) -> dict:
+    """Address fields as the book stores them: the postal code normalised, the country an upper-case code."""
+    fields = dict(fields)
+    if "postal_code" in fields:
+        fields["postal_code"] = normalize_postal_code(fields["postal_code"])
+    if "country" in fields:
+        fields["country"] = (fields["country"] or "").strip().upper()
+    return fields
 
 
 @unit_of_work

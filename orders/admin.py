@@ -21,8 +21,8 @@ from django.utils.safestring import mark_safe
 
 from orders.exceptions import IllegalTransition
 from orders.forms import ShipOrdersForm
-from orders.models import TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus, Refund
-from orders.services import cancel_order, clear_flag, mark_delivered, mark_shipped
+from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Refund
+from orders.services import can_ship, cancel_order, clear_flag, mark_delivered, mark_shipped
 from shop.admin_mixins import ReadOnlyAdminMixin
 from shop.exceptions import ShopError
 from shop.money import format_money
@@ -187,14 +187,6 @@ class OrderEventInline(ReadOnlyAdminMixin, admin.TabularInline):
         return format_html_join(LINE_BREAK, "{}: {}", rows) or "—"
 
 
-# Orders that may become shipped now; the ship page asks for a tracking number for each of them only.
-SHIPPABLE = frozenset(source for source, targets in TRANSITIONS.items() if OrderStatus.SHIPPED in targets)
-
-
-def _may_ship(order: Order) -> bool:
-    return order.status in SHIPPABLE and order.shipped_at is None  # a partly refunded one may have shipped already
-
-
 class OrderAdmin(admin.ModelAdmin):
     """Staff's orders: a read-only record plus the life-cycle actions. Registered by `payments.admin`."""
 
@@ -304,7 +296,7 @@ class OrderAdmin(admin.ModelAdmin):
         POST ships them through `mark_shipped` (orders that may not are skipped with the reason). A missing value
         shows the page again with the error, and nothing changes."""
         orders = list(queryset.order_by("number"))
-        shippable = [order for order in orders if _may_ship(order)]
+        shippable = [order for order in orders if can_ship(order=order)]  # each asked for a tracking number
         form = ShipOrdersForm(request.POST if request.POST.get("ship") == "yes" else None, orders=shippable)
         if shippable and not (form.is_bound and form.is_valid()):
             context = {
@@ -313,7 +305,7 @@ class OrderAdmin(admin.ModelAdmin):
                 "opts": self.model._meta,
                 "form": form,
                 "rows": form.rows(),
-                "skipped": [order for order in orders if not _may_ship(order)],
+                "skipped": [order for order in orders if not can_ship(order=order)],
                 "orders": orders,
                 "action_checkbox_name": ACTION_CHECKBOX_NAME,
             }

@@ -424,6 +424,12 @@ def _may_change(order: Order, actor) -> bool:
     return actor.is_shop_staff or order.buyer_id == actor.pk
 
 
+def can_ship(*, order: Order) -> bool:
+    """Whether the order may become shipped now (`mark_shipped`): its status allows it and it has not shipped yet (a
+    partly refunded order may have)."""
+    return order.status in _sources(OrderStatus.SHIPPED) and order.shipped_at is None
+
+
 def can_cancel(*, order: Order, actor) -> bool:
     """Whether `actor` may cancel the order now: the buyer (a guest: None) or staff, while payment is pending."""
     return order.is_pending and _may_change(order, actor)

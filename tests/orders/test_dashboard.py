@@ -12,6 +12,7 @@ from orders.services import mark_order_paid, mark_refunded, mark_shipped
 from shop.urls import urlpatterns as shop_urlpatterns
 from tests.factories import ItemFactory, UserFactory
 from tests.orders.helpers import PARCEL, place
+from tests.payments.conftest import demo_paid
 
 # The line shop/urls.py needs, before the admin's own URLs.
 urlpatterns = [path("admin/dashboard/", include("orders.dashboard")), *shop_urlpatterns]
@@ -117,15 +118,6 @@ def test_admin_index_links_to_the_dashboard(client, staff):
     assert f'href="{reverse("dashboard:index")}"' in client.get(reverse("admin:index")).content.decode()
 
 
-def _demo_paid(user, *lines, **choices) -> Order:
-    from payments.services import pay_demo_session, start_payment
-    from tests.payments.conftest import SITE
-
-    payment = start_payment(order=place(user, *lines, **choices), site_url=SITE)
-    pay_demo_session(session_id=payment.session_id)
-    return Order.objects.get(pk=payment.order_id)
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("for_seller", [False, True])
 def test_the_sales_chart_adds_up_to_the_net_revenue_after_discounts_and_refunds(user, staff, settings, for_seller):
@@ -141,11 +133,11 @@ def test_the_sales_chart_adds_up_to_the_net_revenue_after_discounts_and_refunds(
     seller = SellerFactory()
     mug = ItemFactory(title="Mug", sku="MUG", price_minor=1000, stock=50, seller=seller)
     DiscountCode.objects.create(code="HALF", kind="percent", value=50)
-    _demo_paid(user, (mug, 1))
-    _demo_paid(user, (mug, 2), discount_code="HALF")
-    by_lines = _demo_paid(user, (mug, 3))
+    demo_paid(user, (mug, 1))
+    demo_paid(user, (mug, 2), discount_code="HALF")
+    by_lines = demo_paid(user, (mug, 3))
     refund_payment(order=by_lines, actor=staff, lines=[(by_lines.lines.get().pk, 2)])
-    gone = _demo_paid(user, (mug, 2))
+    gone = demo_paid(user, (mug, 2))
     refund_payment(order=gone, actor=staff, amount_minor=gone.total_minor)
 
     since, until = window()

@@ -13,22 +13,16 @@ from cart.selectors import CartOwner
 from orders.exceptions import IllegalTransition
 from orders.models import Order, OrderEvent
 from orders.services import cancel_order, mark_refunded, mark_shipped, place_order
-from payments.services import pay_demo_session, refund_payment, start_payment
+from payments.services import refund_payment
 from shop.models import OutboxMessage, OutboxStatus
 from shop.outbox import sweep
 from tests.orders.helpers import ADDRESS, PARCEL, place
-from tests.payments.conftest import SITE
+from tests.payments.conftest import demo_paid
 
 pytestmark = pytest.mark.django_db
 
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
-
-
-def demo_paid(user, item) -> Order:
-    payment = start_payment(order=place(user, (item, 2)), site_url=SITE)
-    pay_demo_session(session_id=payment.session_id)
-    return Order.objects.get(pk=payment.order_id)
 
 
 def run_outbox_again() -> None:
@@ -43,7 +37,7 @@ def sent(kind: str) -> list:
 
 
 def test_the_shipped_email_gives_carrier_and_tracking_once(user, item):
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
     mail.outbox.clear()
 
     mark_shipped(order=order, **PARCEL)
@@ -85,7 +79,7 @@ def test_a_guest_order_mails_the_guest(client, item):
 
 
 def test_each_refund_mails_its_amount_once(user, item, staff):
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
     mail.outbox.clear()
 
     refund_payment(order=order, actor=staff, amount_minor=500)
@@ -99,7 +93,7 @@ def test_each_refund_mails_its_amount_once(user, item, staff):
 
 
 def test_a_full_refund_from_the_gateway_mails_the_amount_not_yet_refunded(user, item):
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
     mail.outbox.clear()
 
     mark_refunded(order=order)
@@ -112,7 +106,7 @@ def test_a_full_refund_from_the_gateway_mails_the_amount_not_yet_refunded(user, 
 def test_shipped_email_waits_for_the_mail_server_and_its_failure_is_recorded_when_the_outbox_gives_up(
     user, item, settings
 ):
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]

@@ -20,12 +20,12 @@ from orders.services import (
 )
 from payments.exceptions import PaymentGatewayError
 from payments.gateways import DemoGateway
-from payments.services import pay_demo_session, refund_payment, start_payment
+from payments.services import refund_payment
 from shop.models import OutboxMessage
 from tests.conftest import Crash
 from tests.factories import UserFactory
 from tests.orders.helpers import PARCEL, place
-from tests.payments.conftest import SITE
+from tests.payments.conftest import demo_paid
 
 pytestmark = pytest.mark.django_db
 
@@ -42,19 +42,13 @@ def event(order: Order, kind: str) -> OrderEvent:
     return OrderEvent.objects.get(order_id=order.pk, kind=kind)
 
 
-def demo_paid(user, item) -> Order:
-    payment = start_payment(order=place(user, (item, 2)), site_url=SITE)
-    pay_demo_session(session_id=payment.session_id)
-    return Order.objects.get(pk=payment.order_id)
-
-
 @pytest.fixture
 def sam():
     return UserFactory(first_name="Sam", last_name="Staff", is_staff=True, is_superuser=True)
 
 
 def test_an_order_life_is_recorded_step_by_step_with_who_and_the_details(user, item, sam):
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
     mark_shipped(order=order, actor=sam, **PARCEL)
     mark_delivered(order=order, actor=sam)
 
@@ -95,7 +89,7 @@ def test_cancel_and_expiry_are_recorded_by_their_actor_or_the_shop(user, item):
 
 
 def test_refunds_record_the_request_the_money_and_who_asked(user, item, sam):
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
     first_line = order.lines.get()
 
     refund_payment(order=order, actor=sam, lines=[(first_line.pk, 1)], note="scratched")
@@ -109,7 +103,7 @@ def test_refunds_record_the_request_the_money_and_who_asked(user, item, sam):
 
 
 def test_a_refund_the_gateway_refuses_records_the_failure_and_the_flag(user, item, sam, monkeypatch):
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
 
     def refuse(self, **kwargs):
         raise PaymentGatewayError(retryable=False, detail="card closed")
@@ -124,7 +118,7 @@ def test_a_refund_the_gateway_refuses_records_the_failure_and_the_flag(user, ite
 
 
 def test_a_full_refund_reported_by_the_gateway_is_recorded_with_its_amount(user, item):
-    order = mark_refunded(order=demo_paid(user, item))
+    order = mark_refunded(order=demo_paid(user, (item, 2)))
 
     assert event(order, "refunded").data["amount_minor"] == 2500 and event(order, "refunded").actor is None
 
@@ -139,7 +133,7 @@ def test_flags_and_their_clearing_are_recorded(user, item, sam):
 
 
 def test_a_crash_after_shipping_but_before_commit_records_no_event_and_no_email(user, item, sam, crash_at):
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
     mail.outbox.clear()
     crash_at("mark_shipped.status_changed")
 
@@ -164,7 +158,7 @@ def test_a_crash_after_cancelling_but_before_commit_records_no_event_and_no_emai
 
 
 def test_a_crash_after_a_refund_completed_but_before_commit_records_no_refund(user, item, sam, crash_at):
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
     mail.outbox.clear()
     crash_at("complete_refund.recorded")
 
@@ -198,7 +192,7 @@ def ship_post(client, orders, **fields):
 
 
 def test_the_admin_ship_form_asks_for_carrier_and_tracking(staff_client, user, item):
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
 
     page = staff_client.post(CHANGELIST, {"action": "mark_shipped", "_selected_action": [order.pk]})
     assert page.status_code == 200 and 'name="carrier"' in page.content.decode()
@@ -219,7 +213,7 @@ def test_the_admin_ship_form_asks_for_carrier_and_tracking(staff_client, user, i
 
 
 def test_shipping_several_orders_takes_one_carrier_and_a_tracking_number_each(staff_client, user, item):
-    first, second = demo_paid(user, item), demo_paid(user, item)
+    first, second = demo_paid(user, (item, 2)), demo_paid(user, (item, 2))
 
     ship_post(
         staff_client, [first, second], carrier="UPS", **{f"tracking_{first.pk}": "A1", f"tracking_{second.pk}": "B2"}
@@ -232,7 +226,7 @@ def test_shipping_several_orders_takes_one_carrier_and_a_tracking_number_each(st
 
 
 def test_the_order_admin_shows_the_timeline_with_actor_and_details(staff_client, user, item, sam):
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
     mark_shipped(order=order, actor=sam, carrier="DHL", tracking_number="JJD000390007")
     flag_order(order=order, reason="Address looks odd")
 
@@ -247,7 +241,7 @@ def test_the_order_admin_shows_the_timeline_with_actor_and_details(staff_client,
 
 
 def test_the_buyer_page_shows_the_visible_events_only(client, user, item, sam, monkeypatch):
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
     mark_shipped(order=order, actor=sam, carrier="DHL", tracking_number="JJD000390007")
     flag_order(order=order, reason="Address looks odd")
     refund_payment(order=Order.objects.get(pk=order.pk), actor=sam, amount_minor=300)
@@ -264,7 +258,7 @@ def test_the_buyer_page_shows_the_visible_events_only(client, user, item, sam, m
 def test_the_order_json_carries_the_buyer_timeline(user, item, sam):
     from rest_framework.test import APIClient
 
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
     mark_shipped(order=order, actor=sam, carrier="DHL", tracking_number="T9")
     flag_order(order=order, reason="odd")
     api = APIClient()
@@ -281,7 +275,7 @@ def test_the_order_json_carries_the_buyer_timeline(user, item, sam):
 def test_staff_ship_over_the_api_needs_carrier_and_tracking(user, item, sam):
     from rest_framework.test import APIClient
 
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
     api = APIClient()
     api.force_authenticate(sam)
     url = f"/api/orders/{order.pk}"
@@ -297,7 +291,7 @@ def test_staff_ship_over_the_api_needs_carrier_and_tracking(user, item, sam):
 
 
 def test_the_paid_path_records_the_paid_event_once(user, item):
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
     mark_order_paid(order=order)  # a replay changes nothing
     assert kinds(order).count("paid") == 1
 
@@ -308,7 +302,7 @@ def test_orders_from_before_the_timeline_get_one_from_their_timestamps(user, ite
     from django.apps import apps
 
     backfill = importlib.import_module("orders.migrations.0008_backfill_timelines").backfill_timelines
-    old = demo_paid(user, item)
+    old = demo_paid(user, (item, 2))
     mark_shipped(order=old, **PARCEL)
     OrderEvent.objects.all().delete()  # as before the timeline
     Order.objects.filter(pk=old.pk).update(refunded_minor=500, refunded_at=timezone.now())
@@ -325,7 +319,7 @@ def test_orders_from_before_the_timeline_get_one_from_their_timestamps(user, ite
 def test_staff_moving_an_order_goes_on_the_audit_trail_and_the_buyer_paying_does_not(staff_client, user, item, sam):
     from audit.models import AuditEntry
 
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
     entries = AuditEntry.objects.filter(model="orders.order", object_id=str(order.pk))
     assert not entries.exists()  # the buyer's own checkout and payment are no staff writes
 
@@ -339,7 +333,7 @@ def test_staff_moving_an_order_goes_on_the_audit_trail_and_the_buyer_paying_does
 def test_a_carrier_or_tracking_number_with_control_characters_is_refused_and_ships_nothing(user, item, sam):
     from django.core.exceptions import ValidationError
 
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
     with pytest.raises(ValidationError) as refused:
         mark_shipped(order=order, actor=sam, carrier="DHL\x1b[31m", tracking_number="T\u202e1")
     assert set(refused.value.message_dict) == {"carrier", "tracking_number"}

@@ -32,3 +32,14 @@ def post_event(client, event: dict, *, secret: str = "whsec_test_secret", timest
     signature = sign_payload(payload, secret, timestamp=timestamp) if header is None else header
     extra = {"HTTP_STRIPE_SIGNATURE": signature} if signature else {}
     return client.post(WEBHOOK_URL, data=payload, content_type="application/json", **extra)
+
+
+def demo_paid(user, *lines, **choices):
+    """An order of `lines` ((item, quantity), ...) placed by `user` and paid through the demo gateway, as read back."""
+    from orders.models import Order
+    from payments.services import pay_demo_session, start_payment
+    from tests.orders.helpers import place
+
+    payment = start_payment(order=place(user, *lines, **choices), site_url=SITE)
+    pay_demo_session(session_id=payment.session_id)
+    return Order.objects.get(pk=payment.order_id)

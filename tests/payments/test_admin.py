@@ -5,9 +5,9 @@ from django.urls import reverse
 from orders.models import Order, OrderStatus, RefundStatus
 from orders.services import mark_shipped
 from payments.models import Payment, PaymentEvent, PaymentStatus
-from payments.services import confirm_checkout_session, pay_demo_session, start_payment
+from payments.services import confirm_checkout_session, start_payment
 from tests.orders.helpers import PARCEL, place, stock_of
-from tests.payments.conftest import SITE
+from tests.payments.conftest import SITE, demo_paid
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +23,6 @@ def refund(client, *orders: Order, confirm: bool = True):
     return client.post(CHANGELIST, {**data, "confirm": "yes"} if confirm else data)
 
 
-def demo_paid(user, item) -> Order:
-    payment = start_payment(order=place(user, (item, 2)), site_url=SITE)
-    pay_demo_session(session_id=payment.session_id)
-    return Order.objects.get(pk=payment.order_id)
-
-
 @pytest.fixture
 def staff_client(client, staff):
     client.force_login(staff)
@@ -36,7 +30,7 @@ def staff_client(client, staff):
 
 
 def test_refund_action_first_asks_for_confirmation_and_changes_nothing(staff_client, user, item):
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
 
     response = refund(staff_client, order, confirm=False)
 
@@ -46,8 +40,8 @@ def test_refund_action_first_asks_for_confirmation_and_changes_nothing(staff_cli
 
 
 def test_refund_of_a_demo_payment_refunds_paid_and_shipped_orders_and_skips_the_unpaid(staff_client, user, item):
-    order, pending = demo_paid(user, item), place(user, (item, 1))
-    shipped = mark_shipped(order=demo_paid(user, item), **PARCEL)
+    order, pending = demo_paid(user, (item, 2)), place(user, (item, 1))
+    shipped = mark_shipped(order=demo_paid(user, (item, 2)), **PARCEL)
 
     response = refund(staff_client, order, pending, shipped)
 
@@ -118,7 +112,7 @@ def test_refund_when_stripe_refuses_is_skipped_with_the_reason_and_the_order_fla
 
 
 def test_payments_and_events_are_read_only_in_the_admin(staff_client, user, item):
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
     payment = Payment.objects.get(order=order)
     event = PaymentEvent.objects.create(event_id="evt_1", type="checkout.session.completed", outcome="paid")
 
@@ -137,7 +131,7 @@ def test_payments_and_events_are_read_only_in_the_admin(staff_client, user, item
 
 
 def test_sellers_cannot_refund_or_read_payments(client, user, item):
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
     client.force_login(item.seller)
 
     assert refund(client, order).status_code == 403
@@ -149,7 +143,7 @@ def test_refund_with_restock_puts_the_units_back_and_records_them(staff_client, 
     from catalog.models import StockMove
     from orders.services import check_stock
 
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
     assert stock_of(item) == 8
 
     response = staff_client.post(
@@ -167,7 +161,7 @@ def test_refund_with_restock_puts_the_units_back_and_records_them(staff_client, 
 def test_refund_without_restock_keeps_the_units_sold(staff_client, user, item):
     from orders.services import check_stock
 
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
     refund(staff_client, order)
 
     order.refresh_from_db()
@@ -178,7 +172,7 @@ def test_refund_without_restock_keeps_the_units_sold(staff_client, user, item):
 def test_refund_with_restock_still_restocks_when_the_refund_was_recorded_first(staff_client, user, item):
     from orders.services import check_stock, mark_refunded
 
-    order = demo_paid(user, item)
+    order = demo_paid(user, (item, 2))
     Payment.objects.filter(order_id=order.pk).update(status=PaymentStatus.REFUNDED)
     mark_refunded(order=order)  # Stripe's charge.refunded webhook got there before the admin's refund was recorded
 
@@ -197,7 +191,7 @@ def test_refund_with_restock_still_restocks_when_the_refund_was_recorded_first(s
 def test_the_refund_confirmation_counts_only_the_orders_that_will_be_refunded(staff_client, user, item):
     from shop.money import format_money
 
-    paid, unpaid = demo_paid(user, item), place(user, (item, 1))
+    paid, unpaid = demo_paid(user, (item, 2)), place(user, (item, 1))
     page = refund(staff_client, paid, unpaid, confirm=False)
     assert page.context["total"] == format_money(paid.total_minor)  # the unpaid order's 25.00 would not leave
     assert "cannot be refunded: skipped" in page.content.decode()

@@ -23,7 +23,7 @@ from payments.services import (
 )
 from tests.factories import ItemFactory, UserFactory
 from tests.orders.helpers import PARCEL, place, stock_of
-from tests.payments.conftest import SITE, post_event
+from tests.payments.conftest import SITE, demo_paid, post_event
 
 pytestmark = pytest.mark.django_db
 
@@ -157,7 +157,6 @@ def test_our_partial_refund_reported_by_stripe_is_not_flagged(client, delivered,
 
 @pytest.mark.django_db(transaction=True)
 def test_two_staff_refunding_the_rest_at_once_refund_it_once(concurrent_db):
-    from payments.services import pay_demo_session
 
     buyer, item = UserFactory(), ItemFactory(stock=10, price_minor=1500)
     payment = start_payment(order=place(buyer, (item, 2)), site_url=SITE)
@@ -190,22 +189,16 @@ def test_two_staff_refunding_the_rest_at_once_refund_it_once(concurrent_db):
     assert order.refunds.filter(status=RefundStatus.DONE).count() == 1
 
 
-def _demo_paid(user, *lines) -> Order:
-    payment = start_payment(order=place(user, *lines), site_url=SITE)
-    pay_demo_session(session_id=payment.session_id)
-    return Order.objects.get(pk=payment.order_id)
-
-
 def test_a_partly_refunded_order_ships_once_and_is_delivered_once_after_shipping(user, staff, settings):
     """Its status no longer says how far the parcel got: shipping again (a second "on its way" email, the tracking
     number overwritten) or delivering an order that never shipped is refused."""
     settings.PAYMENTS_DEMO_GATEWAY, settings.STRIPE_SECRET_KEY = True, ""
-    unshipped = _demo_paid(user, (ItemFactory(price_minor=1250, stock=5), 2))
+    unshipped = demo_paid(user, (ItemFactory(price_minor=1250, stock=5), 2))
     refund_payment(order=unshipped, actor=staff, lines=[(unshipped.lines.get().pk, 1)])
     with pytest.raises(IllegalTransition):
         mark_delivered(order=Order.objects.get(pk=unshipped.pk))
 
-    delivered = _demo_paid(user, (ItemFactory(price_minor=1250, stock=5), 2))
+    delivered = demo_paid(user, (ItemFactory(price_minor=1250, stock=5), 2))
     mark_shipped(order=delivered, **PARCEL)
     mark_delivered(order=delivered)
     refund_payment(order=delivered, actor=staff, lines=[(delivered.lines.get().pk, 1)])
