@@ -42,6 +42,9 @@ class CheckoutForm(AddressFields):
                 ("", "A new address (below)"),
             ]
             extra.append(Field("use_address"))
+            # The new address's fields are needed only when no saved one is chosen: the server checks that; the
+            # browser, which would refuse to send the form with them empty, must not.
+            self.use_required_attribute = False
             if self.data.get(self.add_prefix("use_address")):  # a saved address: the fields below are not needed
                 for name in self.ADDRESS_FIELDS:
                     self.fields[name].required = False
