@@ -13,7 +13,7 @@ GUNICORN := $(VENV)/bin/gunicorn shop.wsgi --workers 2 --bind $(HOST):$(PORT) --
 # The background worker (outbox: emails, gateway calls; periodic jobs) runs beside gunicorn and stops with it.
 WITH_WORKER := $(DEV) $(PY) manage.py run_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM;
 
-.PHONY: install install-dev run run-mongo serve test test-sqlite test-mongo lint migrations check-migrations bench clean
+.PHONY: install install-dev browser-tools run run-mongo serve test test-sqlite test-mongo lint migrations check-migrations bench clean
 
 $(VENV)/.installed: requirements.txt build-constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,19 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.dev-installed
+
+# The browser tests (tests/browser) drive Debian's Chromium (installed as root, once) and load axe-core from npm.
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+node_modules/.installed: package.json package-lock.json
+	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq npm >/dev/null)
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+browser-tools: $(CHROMIUM) node_modules/.installed
 
 ## Serve the shop with demo data on the embedded SQLite database.
 run: install
@@ -46,7 +59,7 @@ serve:
 	$(WITH_WORKER) $(DEV) $(GUNICORN)
 
 ## Every check: lint, layers, Django checks, both migration trees, the suite on SQLite and on MongoDB.
-test: install-dev lint check-migrations test-sqlite
+test: install-dev browser-tools lint check-migrations test-sqlite
 	$(PY) -m devtools.with_mongo $(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: install-dev
@@ -65,11 +78,11 @@ migrations: install-dev
 	env -u MONGODB_URI $(DEV) $(PY) manage.py makemigrations $(APPS)
 	$(DEV) DJANGO_SETTINGS_MODULE=devtools.settings_mongo_offline $(PY) manage.py makemigrations $(APPS)
 
-test-sqlite: install-dev
+test-sqlite: install-dev browser-tools
 	env -u MONGODB_URI $(PY) -m pytest -q $(PYTEST_ARGS)
 
 ## The suite against a real MongoDB (replica set or Atlas) named by MONGODB_URI.
-test-mongo: install-dev
+test-mongo: install-dev browser-tools
 	@test -n "$(MONGODB_URI)" || (echo "Set MONGODB_URI to a MongoDB you may wipe (its test_shop database)." && exit 2)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 

@@ -6,17 +6,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import (
-    TOTP,
-    format_hotp_value,
-    generate_totp_secret,
-    hotp_value,
-    yield_hotp_counters_from_time,
-)
 from django.urls import reverse, reverse_lazy
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from tests.accounts.helpers import totp_code, with_totp
 from tests.factories import PASSWORD, SellerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,18 +18,6 @@ pytestmark = pytest.mark.django_db
 LOGIN = "/api/auth/login"
 REFRESH = "/api/auth/refresh"
 ACTIVATE = reverse_lazy("mfa_activate_totp")
-
-
-def _code(secret: str) -> str:
-    """The authenticator app's current code, computed with allauth's own TOTP helpers."""
-    counter = next(iter(yield_hotp_counters_from_time()))
-    return format_hotp_value(hotp_value(secret, counter))
-
-
-def _with_totp(user) -> str:
-    secret = generate_totp_secret()
-    TOTP.activate(user, secret)
-    return secret
 
 
 def _web_login(client, user, next_url=None):
@@ -75,7 +57,7 @@ def test_a_shopper_turns_on_totp_from_the_account_pages(client, user):
     page = _activation_page(client)
     assert page.status_code == 200
     secret = page.context["form"].secret
-    response = client.post(ACTIVATE, {"code": _code(secret)})
+    response = client.post(ACTIVATE, {"code": totp_code(secret)})
     assert response.status_code == 302
     assert set(Authenticator.objects.filter(user=user).values_list("type", flat=True)) == {"totp", "recovery_codes"}
 
@@ -89,7 +71,7 @@ def test_a_wrong_code_turns_nothing_on(client, user):
 
 
 def test_staff_with_totp_log_in_to_the_admin_with_the_code(client, staff):
-    secret = _with_totp(staff)
+    secret = with_totp(staff)
     to_login = client.get(client.get(reverse("admin:index")).url).url  # the admin's login hands over to the shop's
     next_url = parse_qs(urlsplit(to_login).query)["next"][0]
     response = _web_login(client, staff, next_url=next_url)
@@ -97,13 +79,13 @@ def test_staff_with_totp_log_in_to_the_admin_with_the_code(client, staff):
     assert not _signed_in(client)
     assert client.get(reverse("admin:index")).status_code == 302
 
-    response = client.post(reverse("mfa_authenticate"), {"code": _code(secret)})
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
     assert response.status_code == 302 and response.url == reverse("admin:index")
     assert client.get(reverse("admin:index")).status_code == 200
 
 
 def test_a_wrong_code_keeps_staff_out_of_the_admin(client, staff):
-    _with_totp(staff)
+    with_totp(staff)
     _web_login(client, staff, next_url=reverse("admin:index"))
     response = client.post(reverse("mfa_authenticate"), {"code": "123456"})
     assert response.status_code == 200 and response.context["form"].errors
@@ -123,7 +105,7 @@ def test_staff_and_sellers_without_totp_are_sent_to_set_it_up(client, require_2f
 
     page = _activation_page(client)
     assert page.status_code == 200
-    client.post(ACTIVATE, {"code": _code(page.context["form"].secret)})
+    client.post(ACTIVATE, {"code": totp_code(page.context["form"].secret)})
     assert client.get(reverse("admin:index")).status_code == 200
 
 
@@ -151,34 +133,34 @@ def _api_login(**body):
 
 
 def test_the_api_asks_a_totp_user_for_the_code(user):
-    secret = _with_totp(user)
+    secret = with_totp(user)
     missing = _api_login(email=user.email, password=PASSWORD)
     assert missing.status_code == 401 and missing.json()["code"] == "otp_required"
     assert "access" not in missing.json()
     wrong = _api_login(email=user.email, password=PASSWORD, otp="000000")
     assert wrong.status_code == 401 and wrong.json()["code"] == "otp_incorrect"
-    right = _api_login(email=user.email, password=PASSWORD, otp=_code(secret))
+    right = _api_login(email=user.email, password=PASSWORD, otp=totp_code(secret))
     assert right.status_code == 200 and right.json()["access"]
 
 
 def test_the_api_accepts_a_recovery_code_once(user):
-    _with_totp(user)
+    with_totp(user)
     code = RecoveryCodes.activate(user).get_unused_codes()[0]
     assert _api_login(email=user.email, password=PASSWORD, otp=code).status_code == 200
     assert _api_login(email=user.email, password=PASSWORD, otp=code).status_code == 401
 
 
 def test_a_wrong_password_with_a_right_code_gets_nothing(user):
-    secret = _with_totp(user)
-    response = _api_login(email=user.email, password="wrong-one-xx", otp=_code(secret))
+    secret = with_totp(user)
+    response = _api_login(email=user.email, password="wrong-one-xx", otp=totp_code(secret))
     assert response.status_code == 401 and "access" not in response.json()
 
 
 def test_wrong_codes_lock_the_second_factor(user):
-    secret = _with_totp(user)
+    secret = with_totp(user)
     statuses = [_api_login(email=user.email, password=PASSWORD, otp="000000").status_code for _ in range(6)]
     assert statuses[:5] == [401] * 5 and statuses[5] == 429
-    assert _api_login(email=user.email, password=PASSWORD, otp=_code(secret)).status_code == 429
+    assert _api_login(email=user.email, password=PASSWORD, otp=totp_code(secret)).status_code == 429
 
 
 def test_the_api_gives_no_token_to_staff_or_sellers_without_totp_when_required(require_2fa, staff, seller, user):
@@ -190,8 +172,8 @@ def test_the_api_gives_no_token_to_staff_or_sellers_without_totp_when_required(r
 
 
 def test_staff_with_totp_get_a_token_with_the_code_when_required(require_2fa, staff):
-    secret = _with_totp(staff)
-    assert _api_login(email=staff.email, password=PASSWORD, otp=_code(secret)).status_code == 200
+    secret = with_totp(staff)
+    assert _api_login(email=staff.email, password=PASSWORD, otp=totp_code(secret)).status_code == 200
 
 
 def test_a_token_from_before_a_promotion_is_refused_until_totp_is_set_up(require_2fa, user):
@@ -204,13 +186,13 @@ def test_a_token_from_before_a_promotion_is_refused_until_totp_is_set_up(require
     assert refused.status_code == 403 and refused.json()["code"] == "mfa_setup_required"
     assert APIClient().post(REFRESH, {"refresh": login["refresh"]}, format="json").status_code == 401
 
-    _with_totp(user)
+    with_totp(user)
     assert client.get("/api/users").status_code == 200
 
 
 def test_a_token_is_refused_once_staff_remove_their_totp(require_2fa, staff):
-    secret = _with_totp(staff)
-    access = _api_login(email=staff.email, password=PASSWORD, otp=_code(secret)).json()["access"]
+    secret = with_totp(staff)
+    access = _api_login(email=staff.email, password=PASSWORD, otp=totp_code(secret)).json()["access"]
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
     assert client.get("/api/users").status_code == 200
