@@ -1,6 +1,8 @@
-"""Whole journeys in a real browser: a guest buys and pays, a shopper signs in and keeps the cart, staff sign in
-with a second factor and ship the order, and the navigation works on a phone. Every page must load without a CSP
+"""A shopper's journeys in a real browser: a guest buys and pays, a shopper signs in and keeps the cart, a visitor
+signs up and resets a forgotten password, and the navigation works on a phone. Every page must load without a CSP
 violation, a script error or a missing asset (`conftest.Visitor`)."""
+
+import re
 
 import pytest
 from django.core import mail
@@ -11,10 +13,8 @@ from cart.selectors import CartOwner, cart_for_user
 from cart.services import add_to_cart
 from orders.models import Order, OrderStatus
 from pricing.models import DiscountCode
-from tests.accounts.helpers import totp_code, with_totp
 from tests.factories import PASSWORD, ItemFactory, UserFactory
 from tests.orders.helpers import ADDRESS_FORM, stock_of
-from tests.payments.conftest import demo_paid
 
 
 @pytest.fixture
@@ -111,41 +111,6 @@ def test_a_shopper_signs_in_keeps_the_cart_pays_and_signs_out(visit, goods):
     expect(page).to_have_url(f"{browser.base_url}/accounts/login/?next=/orders/{order.number}/")
 
 
-def test_staff_sign_in_with_a_second_factor_and_ship_an_order(visit, goods, settings):
-    settings.SHOP_REQUIRE_2FA = True
-    teapot, _ = goods
-    buyer = UserFactory(email="buyer@example.com")
-    order = demo_paid(buyer, (teapot, 1))
-    staff = UserFactory(email="staff@example.com", is_staff=True, is_superuser=True)
-    secret = with_totp(staff)
-    mail.outbox.clear()
-
-    browser = visit()
-    page = browser.page
-    browser.open("/admin/")
-    page.get_by_label("Email").fill("staff@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.get_by_label("Code").fill(totp_code(secret))
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("heading", name="Django Shop administration")).to_be_visible()
-
-    browser.open("/admin/orders/order/")
-    page.locator("#result_list tr", has_text=order.number).get_by_role("checkbox").check()
-    page.get_by_role("combobox", name="Action").select_option("mark_shipped")
-    page.get_by_role("button", name="Go").click()
-    page.get_by_label("Carrier").fill("DHL")
-    page.get_by_label(f"Tracking number of {order.number}").fill("JJD000123")
-    browser.snap("admin-ship-form")
-    page.get_by_role("button", name="Mark shipped").click()
-    expect(page.get_by_text("marked shipped")).to_be_visible()
-
-    order.refresh_from_db()
-    assert order.status == OrderStatus.SHIPPED and order.tracking_number == "JJD000123"
-    (sent,) = [message for message in mail.outbox if message.to == ["buyer@example.com"]]
-    assert "JJD000123" in sent.body
-
-
 def test_the_navigation_folds_away_on_a_phone_and_opens_with_its_button(visit, goods):
     phone = visit(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = phone.page
@@ -157,3 +122,46 @@ def test_the_navigation_folds_away_on_a_phone_and_opens_with_its_button(visit, g
     search.fill("cup")
     search.press("Enter")
     expect(page.get_by_role("heading", name="Cup", exact=True)).to_be_visible()
+
+
+def _emailed_link(to: str, path: str) -> str:
+    """The path of the link to `path...` in the last email sent to `to`."""
+    sent = [message for message in mail.outbox if message.to == [to]][-1]
+    return re.search(rf"https?://[^/\s]+({re.escape(path)}\S+)", sent.body).group(1)
+
+
+def _log_in(page, email: str, password: str) -> None:
+    page.get_by_role("link", name="Log in").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign In").click()
+
+
+def test_a_visitor_signs_up_confirms_the_address_and_resets_a_forgotten_password(visit):
+    visitor = visit()
+    page = visitor.page
+    visitor.open("/")
+    page.get_by_role("link", name="Sign up").click()
+    page.get_by_label("Email").fill("new@example.com")
+    page.get_by_label("Password*", exact=True).fill("first-Secret-42")
+    page.get_by_label("Password (again)").fill("first-Secret-42")
+    page.get_by_role("button", name="Sign Up").click()
+    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+    visitor.open(_emailed_link("new@example.com", "/accounts/confirm-email/"))
+    page.get_by_role("button", name="Confirm").click()
+    _log_in(page, "new@example.com", "first-Secret-42")
+    account = page.get_by_role("button", name="new@example.com")
+    expect(account).to_be_visible()
+    account.click()
+    page.get_by_role("button", name="Log out").click()
+
+    page.get_by_role("link", name="Log in").click()
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Email").fill("new@example.com")
+    page.get_by_role("button", name="Reset My Password").click()
+    visitor.open(_emailed_link("new@example.com", "/accounts/password/reset/key/"))
+    page.get_by_label("New Password*", exact=True).fill("second-Secret-42")
+    page.get_by_label("New Password (again)").fill("second-Secret-42")
+    page.get_by_role("button", name="Change Password").click()
+    _log_in(page, "new@example.com", "second-Secret-42")
+    expect(page.get_by_role("button", name="new@example.com")).to_be_visible()
