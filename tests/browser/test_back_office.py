@@ -82,3 +82,28 @@ def test_staff_sign_in_with_a_second_factor_and_ship_an_order(visit, rates, zone
     assert order.status == OrderStatus.SHIPPED and order.tracking_number == "JJD000123"
     (sent,) = [message for message in mail.outbox if message.to == ["buyer@example.com"]]
     assert "JJD000123" in sent.body
+
+
+def test_staff_refund_one_unit_of_a_paid_order_and_put_it_back_in_stock(visit, rates, zones, staff):
+    teapot = ItemFactory(title="Teapot", price_minor=2400, stock=5)
+    order = demo_paid(UserFactory(email="buyer@example.com"), (teapot, 2))
+    mail.outbox.clear()
+
+    browser = visit()
+    page = browser.page
+    _sign_in(browser, staff.email)
+    browser.open(f"/admin/orders/order/{order.pk}/change/")
+    page.get_by_role("link", name="Refund lines or an amount").click()
+    found = browser.accessibility_violations(impacts=("serious", "critical"))
+    assert not found, "\n".join(found)
+    page.get_by_label("Units of Teapot to refund").fill("1")
+    page.get_by_label("Put the units back in stock").check()
+    page.get_by_label("Note").fill("Arrived chipped")
+    browser.snap("admin-refund-form")
+    page.get_by_role("button", name="Refund").click()
+    expect(page.get_by_text(f"Refunded €24.00 of order {order.number}; it is partially refunded now")).to_be_visible()
+
+    order.refresh_from_db()
+    teapot.refresh_from_db()
+    assert (order.status, order.refunded_minor, teapot.stock) == (OrderStatus.PARTIALLY_REFUNDED, 2400, 4)
+    assert [message.to for message in mail.outbox] == [["buyer@example.com"]]

@@ -5,6 +5,7 @@ violation, a script error or a missing asset (`conftest.Visitor`)."""
 import re
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.core import mail
 from playwright.sync_api import expect
 
@@ -13,6 +14,7 @@ from cart.selectors import CartOwner, cart_for_user
 from cart.services import add_to_cart
 from orders.models import Order, OrderStatus
 from pricing.models import DiscountCode
+from tests.accounts.helpers import totp_code
 from tests.factories import PASSWORD, ItemFactory, UserFactory
 from tests.orders.helpers import ADDRESS_FORM, stock_of
 
@@ -76,6 +78,10 @@ def test_a_guest_finds_an_item_fills_the_cart_checks_out_and_pays(visit, goods, 
     page.get_by_role("link", name="View your order").click()
     expect(page.get_by_role("heading", name=order.number)).to_be_visible()
     expect(page.locator("#cart-count")).to_have_text("0")
+    # On another device, the emailed link opens the order.
+    phone = visit()
+    phone.open(_emailed_link("guest@example.com", "/orders/view/"))
+    expect(phone.page.get_by_role("heading", name=order.number)).to_be_visible()
 
 
 def test_a_shopper_signs_in_keeps_the_cart_pays_and_signs_out(visit, goods):
@@ -125,9 +131,10 @@ def test_the_navigation_folds_away_on_a_phone_and_opens_with_its_button(visit, g
 
 
 def _emailed_link(to: str, path: str) -> str:
-    """The path of the link to `path...` in the last email sent to `to`."""
-    sent = [message for message in mail.outbox if message.to == [to]][-1]
-    return re.search(rf"https?://[^/\s]+({re.escape(path)}\S+)", sent.body).group(1)
+    """The path of the link to `path...` in the last email sent to `to` that has one."""
+    links = [re.search(rf"https?://[^/\s]+({re.escape(path)}\S+)", message.body) for message in mail.outbox
+             if message.to == [to]]  # fmt: skip
+    return [link for link in links if link][-1].group(1)
 
 
 def _log_in(page, email: str, password: str) -> None:
@@ -165,3 +172,23 @@ def test_a_visitor_signs_up_confirms_the_address_and_resets_a_forgotten_password
     page.get_by_role("button", name="Change Password").click()
     _log_in(page, "new@example.com", "second-Secret-42")
     expect(page.get_by_role("button", name="new@example.com")).to_be_visible()
+
+
+def test_a_shopper_turns_on_two_factor_authentication_with_the_qr_codes_secret(visit):
+    shopper = UserFactory(email="ann@example.com")
+    browser = visit()
+    page = browser.page
+    browser.open("/")
+    _log_in(page, shopper.email, PASSWORD)
+    page.get_by_role("button", name="ann@example.com").click()
+    page.get_by_role("link", name="Two-factor authentication").click()
+    page.get_by_role("link", name="Activate").click()
+    if page.get_by_label("Password").count():  # allauth asks for the password again first
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Confirm").click()
+    secret = page.get_by_label("Authenticator secret").input_value()
+    expect(page.get_by_role("img", name=secret)).to_be_visible()  # the QR code: a data: image the page's CSP allows
+    browser.snap("totp-activate")
+    page.get_by_label("Authenticator code").fill(totp_code(secret))
+    page.get_by_role("button", name="Activate").click()
+    assert set(Authenticator.objects.filter(user=shopper).values_list("type", flat=True)) == {"totp", "recovery_codes"}
