@@ -91,6 +91,10 @@ class UserAdmin(BaseUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    # History, not something to edit; and the plain multiple selects, which carry their labels (Django's two-list
+    # picker puts an aria-label on a span, and its date and time inputs have no label of their own: axe).
+    readonly_fields = ["last_login", "date_joined"]
+    filter_horizontal = ()
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []  # a user being added has no addresses yet

@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.timezone import localtime
 
 from catalog.exceptions import NotEnoughStock, StockTooLarge
@@ -99,7 +100,13 @@ class StockSeenMixin:
 
 
 class ItemChangelistForm(StockSeenMixin, forms.ModelForm):
-    """The row form of the changelist's editable columns."""
+    """The row form of the changelist's editable columns. Django's change list gives their inputs no label: each is
+    named after its column and its item, for screen readers."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["aria-label"] = f"{capfirst(field.label)}: {self.instance.title}"
 
 
 class ItemAdminForm(StockSeenMixin, forms.ModelForm):
@@ -238,18 +245,27 @@ class ItemAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         if not delete_item(item=obj, actor=request.user):
-            self._report_kept(request, [obj])
+            self._report_kept(request, kept=[obj], deleted=0)
 
     def delete_queryset(self, request, queryset):
         # Item by item through the service: order history turns a deletion into a deactivation, and MongoDB would
         # refuse a QuerySet.delete() filtered through a relation anyway.
-        kept = [item for item in queryset if not delete_item(item=item, actor=request.user)]
+        outcomes = [(item, delete_item(item=item, actor=request.user)) for item in queryset]
+        kept = [item for item, deleted in outcomes if not deleted]
         if kept:
-            self._report_kept(request, kept)
+            self._report_kept(request, kept=kept, deleted=len(outcomes) - len(kept))
 
-    def _report_kept(self, request, items):
-        titles = ", ".join(f"“{item}”" for item in items)
-        self.message_user(request, f"Past orders refer to {titles}: deactivated instead of deleted.", messages.WARNING)
+    def _report_kept(self, request, *, kept, deleted: int):
+        request.items_kept = True  # Django's own "deleted successfully" would follow: see message_user
+        titles = ", ".join(f"“{item}”" for item in kept)
+        done = f"Deleted {deleted} item{'' if deleted == 1 else 's'}. " if deleted else ""
+        self.message_user(request, f"{done}Past orders refer to {titles}: deactivated instead of deleted.",
+                          messages.WARNING)  # fmt: skip
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        if level == messages.SUCCESS and getattr(request, "items_kept", False):
+            return  # Django's delete view and action would say every item was deleted: _report_kept said what was
+        super().message_user(request, message, level, *args, **kwargs)
 
     @admin.display(description="price", ordering="price_minor")
     def price(self, obj: Item) -> str:

@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.utils.text import capfirst
 
 from pricing.models import DiscountCode, DiscountRedemption, ShippingMethod, ShippingZone, TaxRate, WeightTier
 from shop.money import format_money
@@ -55,7 +57,13 @@ class DiscountCodeAdmin(admin.ModelAdmin):
     list_filter = ["kind", "is_active"]
     search_fields = ["code"]
     readonly_fields = ["used_count", "created_at"]
-    filter_horizontal = ["categories"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(field, forms.SplitDateTimeField):  # Django's date and time inputs have no label of their own
+            for widget, part in zip(field.widget.widgets, ("date", "time"), strict=True):
+                widget.attrs["aria-label"] = f"{capfirst(db_field.verbose_name)}: {part}"
+        return field
 
 
 @admin.register(DiscountRedemption)

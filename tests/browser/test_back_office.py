@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from catalog.models import Item
 from orders.models import OrderStatus
+from pricing.models import DiscountCode
 from tests.accounts.helpers import totp_code, with_totp
 from tests.factories import PASSWORD, ItemFactory, UserFactory
 from tests.payments.conftest import demo_paid
@@ -107,3 +108,23 @@ def test_staff_refund_one_unit_of_a_paid_order_and_put_it_back_in_stock(visit, r
     teapot.refresh_from_db()
     assert (order.status, order.refunded_minor, teapot.stock) == (OrderStatus.PARTIALLY_REFUNDED, 2400, 4)
     assert [message.to for message in mail.outbox] == [["buyer@example.com"]]
+
+
+def test_staff_create_a_discount_code_for_one_category_with_an_end_date(visit, shelf, staff):
+    browser = visit()
+    page = browser.page
+    _sign_in(browser, staff.email)
+    browser.open("/admin/pricing/discountcode/add/")
+    found = browser.accessibility_violations(impacts=("serious", "critical"))
+    assert not found, "\n".join(found)
+    page.get_by_label("Code:").fill("PANS20")
+    page.get_by_label("Value:").fill("20")
+    page.get_by_label("Ends at: date").fill("2030-01-31")
+    page.get_by_label("Ends at: time").fill("23:59:00")
+    page.get_by_label("Categories:").select_option(label=shelf["child"].name)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("was added successfully")).to_be_visible()
+
+    code = DiscountCode.objects.get(code="PANS20")
+    assert (code.value, code.ends_at.date().isoformat()) == (20, "2030-01-31")
+    assert list(code.categories.all()) == [shelf["child"]]
