@@ -19,6 +19,7 @@ from cart.services import add_to_cart
 from orders.models import Order, OrderStatus
 from orders.services import place_order
 from payments.models import Payment
+from tests.browser.helpers import emailed_link
 from tests.factories import PASSWORD, ItemFactory, UserFactory
 from tests.orders.helpers import ADDRESS, ADDRESS_FORM, place, stock_of
 from tests.payments.conftest import demo_paid
@@ -56,15 +57,6 @@ def _menu(page, email: str, entry: str) -> None:
 
 def _alert(page):
     return page.get_by_role("alert")
-
-
-def _emailed_link(to: str, path: str) -> str:
-    """The path of the link to `path...` in the last email sent to `to` that has one."""
-    links = [re.search(rf"https?://[^/\s]+({re.escape(path)}\S+)", message.body) for message in mail.outbox
-             if message.to == [to]]  # fmt: skip
-    found = [link for link in links if link]
-    assert found, f"no email to {to} with a link to {path}"
-    return found[-1].group(1)
 
 
 def _book(user) -> list[tuple[str, str, str, bool]]:
@@ -214,7 +206,7 @@ def test_a_shopper_changes_the_email_through_the_emailed_link(visit, shopper, te
     expect(page.get_by_role("button", name="Re-send Verification")).to_be_visible()
     assert not browser.accessibility_violations()
 
-    browser.open(_emailed_link("ann.new@example.com", "/accounts/confirm-email/"))
+    browser.open(emailed_link("ann.new@example.com", "/accounts/confirm-email/"))
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("button", name="ann.new@example.com")).to_be_visible()
     shopper.refresh_from_db()
@@ -255,7 +247,7 @@ def test_a_shopper_confirms_the_email_staff_set_from_the_email_page(visit, shopp
     resend = page.get_by_role("button", name="Re-send Verification")
     expect(resend, "the email page offers no way to confirm the current address").to_be_visible(timeout=3000)
     resend.click()
-    browser.open(_emailed_link("ann@work.example", "/accounts/confirm-email/"))
+    browser.open(emailed_link("ann@work.example", "/accounts/confirm-email/"))
     page.get_by_role("button", name="Confirm").click()
     assert EmailAddress.objects.filter(user_id=shopper.pk, email="ann@work.example", verified=True).exists()
     _menu(page, "ann@work.example", "Orders")

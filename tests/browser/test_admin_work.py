@@ -17,6 +17,7 @@ from catalog.models import Item, StockMove
 from orders.models import OrderLine, OrderStatus
 from shop.money import format_money
 from tests.accounts.helpers import totp_code, with_totp
+from tests.browser.helpers import admin_sign_in
 from tests.factories import PASSWORD, ItemFactory, SellerFactory, UserFactory
 from tests.orders.helpers import place, stock_of
 from tests.payments.conftest import demo_paid
@@ -25,17 +26,10 @@ SERIOUS = ("serious", "critical")
 ADMIN_HOME = "Django Shop administration"
 
 
-def _sign_in(browser, email: str) -> None:
-    browser.open("/admin/")  # the admin hands over to the shop's login
-    browser.page.get_by_label("Email").fill(email)
-    browser.page.get_by_label("Password").fill(PASSWORD)
-    browser.page.get_by_role("button", name="Sign In").click()
-
-
 def _signed_in(visit, email: str):
     """A new browser, signed in to the admin as `email` (no second factor asked)."""
     browser = visit()
-    _sign_in(browser, email)
+    admin_sign_in(browser, email)
     expect(browser.page.get_by_role("heading", name=ADMIN_HOME)).to_be_visible()
     return browser
 
@@ -143,7 +137,7 @@ def test_a_seller_sets_up_a_second_factor_before_reaching_the_admin(visit, shelf
     seller_user = shelf["seller"]
     browser = visit()
     page = browser.page
-    _sign_in(browser, seller_user.email)
+    admin_sign_in(browser, seller_user.email)
     expect(page.get_by_text("set up two-factor authentication to continue")).to_be_visible()
     browser.open("/admin/catalog/item/")  # no way round it
     expect(page.get_by_text("set up two-factor authentication to continue")).to_be_visible()
@@ -221,7 +215,7 @@ def test_staff_reset_a_sellers_lost_second_factor(visit, staff, settings):
     # The seller signs in with the password alone, and must set up a new second factor before anything else.
     settings.SHOP_REQUIRE_2FA = True
     seller = visit()
-    _sign_in(seller, "seller@example.com")
+    admin_sign_in(seller, "seller@example.com")
     expect(seller.page.get_by_text("set up two-factor authentication to continue")).to_be_visible()
     expect(seller.page.get_by_role("heading", name=ADMIN_HOME)).to_have_count(0)
 

@@ -9,15 +9,9 @@ from catalog.models import Item
 from orders.models import OrderStatus
 from pricing.models import DiscountCode
 from tests.accounts.helpers import totp_code, with_totp
-from tests.factories import PASSWORD, ItemFactory, UserFactory
+from tests.browser.helpers import admin_sign_in
+from tests.factories import ItemFactory, UserFactory
 from tests.payments.conftest import demo_paid
-
-
-def _sign_in(browser, email: str) -> None:
-    browser.open("/admin/")  # the admin hands over to the shop's login
-    browser.page.get_by_label("Email").fill(email)
-    browser.page.get_by_label("Password").fill(PASSWORD)
-    browser.page.get_by_role("button", name="Sign In").click()
 
 
 def test_a_seller_adds_an_item_and_shoppers_see_it_at_once(visit, shelf):
@@ -29,7 +23,7 @@ def test_a_seller_adds_an_item_and_shoppers_see_it_at_once(visit, shelf):
 
     seller = visit()
     page = seller.page
-    _sign_in(seller, shelf["seller"].email)
+    admin_sign_in(seller, shelf["seller"].email)
     seller.open("/admin/catalog/item/add/")
     page.get_by_label("Title").press_sequentially("Copper kettle")  # typed, as the admin's script listens for keys
     expect(page.get_by_label("Slug")).to_have_value("copper-kettle")  # the admin's prepopulate script ran
@@ -64,7 +58,7 @@ def test_staff_sign_in_with_a_second_factor_and_ship_an_order(visit, rates, zone
 
     browser = visit()
     page = browser.page
-    _sign_in(browser, "staff@example.com")
+    admin_sign_in(browser, "staff@example.com")
     page.get_by_label("Code").fill(totp_code(secret))
     page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("heading", name="Django Shop administration")).to_be_visible()
@@ -92,7 +86,7 @@ def test_staff_refund_one_unit_of_a_paid_order_and_put_it_back_in_stock(visit, r
 
     browser = visit()
     page = browser.page
-    _sign_in(browser, staff.email)
+    admin_sign_in(browser, staff.email)
     browser.open(f"/admin/orders/order/{order.pk}/change/")
     page.get_by_role("link", name="Refund lines or an amount").click()
     found = browser.accessibility_violations(impacts=("serious", "critical"))
@@ -113,7 +107,7 @@ def test_staff_refund_one_unit_of_a_paid_order_and_put_it_back_in_stock(visit, r
 def test_staff_create_a_discount_code_for_one_category_with_an_end_date(visit, shelf, staff):
     browser = visit()
     page = browser.page
-    _sign_in(browser, staff.email)
+    admin_sign_in(browser, staff.email)
     browser.open("/admin/pricing/discountcode/add/")
     found = browser.accessibility_violations(impacts=("serious", "critical"))
     assert not found, "\n".join(found)

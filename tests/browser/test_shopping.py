@@ -2,8 +2,6 @@
 signs up and resets a forgotten password, and the navigation works on a phone. Every page must load without a CSP
 violation, a script error or a missing asset (`conftest.Visitor`)."""
 
-import re
-
 import pytest
 from allauth.mfa.models import Authenticator
 from django.core import mail
@@ -15,6 +13,7 @@ from cart.services import add_to_cart
 from orders.models import Order, OrderStatus
 from pricing.models import DiscountCode
 from tests.accounts.helpers import totp_code
+from tests.browser.helpers import emailed_link
 from tests.factories import PASSWORD, ItemFactory, UserFactory
 from tests.orders.helpers import ADDRESS_FORM, stock_of
 
@@ -80,7 +79,7 @@ def test_a_guest_finds_an_item_fills_the_cart_checks_out_and_pays(visit, goods, 
     expect(page.locator("#cart-count")).to_have_text("0")
     # On another device, the emailed link opens the order.
     phone = visit()
-    phone.open(_emailed_link("guest@example.com", "/orders/view/"))
+    phone.open(emailed_link("guest@example.com", "/orders/view/"))
     expect(phone.page.get_by_role("heading", name=order.number)).to_be_visible()
 
 
@@ -130,13 +129,6 @@ def test_the_navigation_folds_away_on_a_phone_and_opens_with_its_button(visit, g
     expect(page.get_by_role("heading", name="Cup", exact=True)).to_be_visible()
 
 
-def _emailed_link(to: str, path: str) -> str:
-    """The path of the link to `path...` in the last email sent to `to` that has one."""
-    links = [re.search(rf"https?://[^/\s]+({re.escape(path)}\S+)", message.body) for message in mail.outbox
-             if message.to == [to]]  # fmt: skip
-    return [link for link in links if link][-1].group(1)
-
-
 def _log_in(page, email: str, password: str) -> None:
     page.get_by_role("link", name="Log in").click()
     page.get_by_label("Email").fill(email)
@@ -154,7 +146,7 @@ def test_a_visitor_signs_up_confirms_the_address_and_resets_a_forgotten_password
     page.get_by_label("Password (again)").fill("first-Secret-42")
     page.get_by_role("button", name="Sign Up").click()
     expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
-    visitor.open(_emailed_link("new@example.com", "/accounts/confirm-email/"))
+    visitor.open(emailed_link("new@example.com", "/accounts/confirm-email/"))
     page.get_by_role("button", name="Confirm").click()
     _log_in(page, "new@example.com", "first-Secret-42")
     account = page.get_by_role("button", name="new@example.com")
@@ -166,7 +158,7 @@ def test_a_visitor_signs_up_confirms_the_address_and_resets_a_forgotten_password
     page.get_by_role("link", name="Forgot your password?").click()
     page.get_by_label("Email").fill("new@example.com")
     page.get_by_role("button", name="Reset My Password").click()
-    visitor.open(_emailed_link("new@example.com", "/accounts/password/reset/key/"))
+    visitor.open(emailed_link("new@example.com", "/accounts/password/reset/key/"))
     page.get_by_label("New Password*", exact=True).fill("second-Secret-42")
     page.get_by_label("New Password (again)").fill("second-Secret-42")
     page.get_by_role("button", name="Change Password").click()
