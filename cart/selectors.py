@@ -16,6 +16,7 @@ from shop.fragments import version_token
 SESSION_KEY = "cart"
 DISCOUNT_SESSION_KEY = "cart_discount"
 SESSION_CART_ID_KEY = "cart_id"
+ORDERED_CART_ID_KEY = "ordered_cart_id"  # the id of the session cart last ordered (`checkout_cart_id`)
 
 PROBLEM_MESSAGES = {
     "inactive": "This item is no longer sold. Remove it to check out.",
@@ -98,6 +99,13 @@ def session_cart_id(*, session: SessionBase) -> str | None:
     filled after one was emptied or ordered. None for an empty cart."""
     cart_id = session.get(SESSION_CART_ID_KEY)
     return cart_id if isinstance(cart_id, str) and cart_id and session_quantities(session=session) else None
+
+
+def checkout_cart_id(*, session: SessionBase) -> str | None:
+    """What names a guest's checkout: the session cart's id, or once that cart was ordered (and so emptied) its id
+    still, so that Place order pressed again while the first press is answered finds that order."""
+    cart_id = session_cart_id(session=session) or session.get(ORDERED_CART_ID_KEY)
+    return cart_id if isinstance(cart_id, str) and cart_id else None
 
 
 def session_quantities(*, session: SessionBase) -> dict[str, int]:

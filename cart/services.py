@@ -16,12 +16,14 @@ from cart.exceptions import CartIsEmpty, InvalidQuantity, ItemUnavailable, NotEn
 from cart.models import Cart, CartLine
 from cart.selectors import (
     DISCOUNT_SESSION_KEY,
+    ORDERED_CART_ID_KEY,
     SESSION_CART_ID_KEY,
     SESSION_KEY,
     CartOwner,
     CartSummary,
     cart_for,
     cart_version_key,
+    session_cart_id,
     session_quantities,
     stored_lines,
     summary_of,
@@ -172,9 +174,10 @@ def claim_cart(*, user) -> None:
 
 
 @unit_of_work
-def empty_cart(*, owner: CartOwner, read: CartSummary | None = None) -> None:
+def empty_cart(*, owner: CartOwner, read: CartSummary | None = None, ordered: bool = False) -> None:
     """Removes every line of the owner's cart, and its discount code. `read`: the stored cart as the caller's unit
-    of work read it (`cart.selectors.cart_for`), whose lines are then removed without reading them again."""
+    of work read it (`cart.selectors.cart_for`), whose lines are then removed without reading them again. `ordered`:
+    the cart became an order; a session cart's id is kept as the one ordered (`cart.selectors.checkout_cart_id`)."""
     if owner.is_stored:
         if read is not None:
             line_ids, discount_code = [line.line_id for line in read.lines], read.discount_code
@@ -187,7 +190,10 @@ def empty_cart(*, owner: CartOwner, read: CartSummary | None = None) -> None:
                 Cart.objects.filter(user_id=owner.user.pk).update(discount_code="")
             _stored_cart_changed(owner.user.pk)
     else:
+        cart_id = session_cart_id(session=owner.session)
         _forget_session_cart(owner.session)
+        if ordered and cart_id:
+            owner.session[ORDERED_CART_ID_KEY] = cart_id
 
 
 def _store_session_lines(session, quantities: dict[str, int]) -> None:
@@ -202,7 +208,7 @@ def _store_session_lines(session, quantities: dict[str, int]) -> None:
 
 
 def _forget_session_cart(session) -> None:
-    for key in (SESSION_KEY, DISCOUNT_SESSION_KEY, SESSION_CART_ID_KEY):
+    for key in (SESSION_KEY, DISCOUNT_SESSION_KEY, SESSION_CART_ID_KEY, ORDERED_CART_ID_KEY):
         session.pop(key, None)
 
 

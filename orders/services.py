@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import record_change
-from cart.selectors import CartLineView, CartOwner, cart_for, session_cart_id
+from cart.selectors import CartLineView, CartOwner, cart_for, checkout_cart_id
 from cart.services import claim_cart, empty_cart
 from catalog.selectors import stock_mismatches
 from catalog.services import StockReason, release_stock, repair_stock, reserve_stocks
@@ -265,9 +265,9 @@ def place_order(
 
     A guest (no `buyer`) buys the session cart of `guest` under `guest_email`; the order is theirs through a signed
     link mailed to that address (`guest_order_link`) and through their session. A guest's checkout token is the
-    session cart's own secret id (`cart.selectors.session_cart_id`), whatever the form sent: two tabs of one browser
-    submitting one cart at once make one order (its session is not locked as a stored cart is), and a form posted
-    from another browser opens no order.
+    session cart's own secret id (`cart.selectors.checkout_cart_id`), whatever the form sent: two tabs of one browser
+    submitting one cart at once make one order (its session is not locked as a stored cart is), Place order pressed
+    again after the cart was ordered finds that order, and a form posted from another browser opens no order.
 
     Raises: CartEmpty, CartHasProblems, CartChanged, OutOfStock, NotAllowed, ValidationError (bad address or
     email), DiscountRefused, ShippingUnavailable.
@@ -275,7 +275,7 @@ def place_order(
     if buyer is None and (guest is None or not settings.SHOP_GUEST_CHECKOUT):
         raise NotAllowed("Log in or sign up to place an order.")
     if buyer is None:
-        cart_id = session_cart_id(session=guest.session)
+        cart_id = checkout_cart_id(session=guest.session)
         checkout_token = hashlib.sha256(f"guest-cart:{cart_id}".encode()).hexdigest() if cart_id else None
     if checkout_token:  # a fresh token names no order yet
         existing = _order_for_token(buyer=buyer, token=checkout_token)
@@ -283,7 +283,7 @@ def place_order(
             if request_digest and existing.request_digest and request_digest != existing.request_digest:
                 raise IdempotencyKeyReused(order_id=str(existing.pk))
             if buyer is None:
-                empty_cart(owner=guest)  # a twin request ordered it, and may have saved its session first
+                empty_cart(owner=guest, ordered=True)  # a twin request ordered it, and may have saved its session first
             return existing
     token = checkout_token or new_checkout_token()
     if buyer is not None:
@@ -328,7 +328,7 @@ def place_order(
     checkpoint("place_order.order_inserted")
     _insert_lines(order=order, breakdown=breakdown)
     checkpoint("place_order.lines_inserted")
-    empty_cart(owner=owner, read=cart)  # the lines just ordered, read in this unit of work
+    empty_cart(owner=owner, read=cart, ordered=True)  # the lines just ordered, read in this unit of work
     placed = record_event(order=order, kind=OrderEventKind.PLACED, actor=buyer, total_minor=order.total_minor)
     keep_written(order, "events", [placed])  # its whole timeline so far: the answer reads none of it back
     if buyer is None:

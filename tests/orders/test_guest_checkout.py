@@ -189,6 +189,23 @@ def test_a_guests_checkout_form_posted_from_another_browser_opens_no_order(clien
     assert Order.objects.count() == 2 and Order.objects.exclude(pk=order.pk).get().email == "someone@example.com"
 
 
+def test_a_guest_pressing_place_order_again_after_the_order_was_placed_goes_on_to_pay_it(client, goods):
+    teapot, _ = goods
+    client.post(reverse("cart:add"), {"item": teapot.pk, "quantity": 1})
+    form = _form(client, email="guest@example.com")
+    first = client.post(CHECKOUT, form)  # placed; the cart is empty now
+    again = client.post(CHECKOUT, form)  # the browser sent the form once more before showing the next page
+
+    order = Order.objects.get()
+    assert first.status_code == again.status_code == 307 and again.url == first.url
+    assert stock_of(teapot) == 4
+    # A cart emptied by hand forgets it: an old form then finds nothing to order.
+    client.post(reverse("cart:add"), {"item": teapot.pk, "quantity": 1})
+    client.post(reverse("cart:empty"))
+    stale = client.post(CHECKOUT, form)
+    assert stale.status_code == 200 and "Your cart is empty" in stale.content.decode() and Order.objects.get() == order
+
+
 def test_a_double_submitted_checkout_saves_the_new_address_once(client, user, goods):
     teapot, _ = goods
     client.force_login(user)
