@@ -23,7 +23,7 @@ from cart.selectors import (
     CartSummary,
     cart_for,
     cart_version_key,
-    session_cart_id,
+    checkout_cart_id,
     session_quantities,
     stored_lines,
     summary_of,
@@ -190,9 +190,9 @@ def empty_cart(*, owner: CartOwner, read: CartSummary | None = None, ordered: bo
                 Cart.objects.filter(user_id=owner.user.pk).update(discount_code="")
             _stored_cart_changed(owner.user.pk)
     else:
-        cart_id = session_cart_id(session=owner.session)
+        cart_id = checkout_cart_id(session=owner.session) if ordered else None  # ordered again: a second press
         _forget_session_cart(owner.session)
-        if ordered and cart_id:
+        if cart_id:
             owner.session[ORDERED_CART_ID_KEY] = cart_id
 
 
